@@ -1,0 +1,141 @@
+# vigil: plain make with pkg-config.  Targets:
+#   make            build bin/vigil, bin/vigild, build/libvigil.a
+#   make test       install missing packages, build, run the whole suite
+#   make test-asan  the same suite under AddressSanitizer + UBSan
+#   make demo       install missing packages, build, run the demo
+#   make fuzz       build the libFuzzer harnesses (clang)
+#   make bench      run the benchmarks, write docs/PERFORMANCE.md
+#   make install PREFIX=/usr/local
+# Variables: SANITIZE=1 (asan+ubsan), FUZZ_TIME=seconds per fuzzer.
+
+PKG_CONFIG ?= pkg-config
+PKGS       := libsodium sqlite3 jansson
+PREFIX     ?= /usr/local
+VERSION    := 0.1.0
+
+ifeq ($(SANITIZE),1)
+BUILD      ?= build/asan
+SAN        := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+              -fno-omit-frame-pointer
+OPT        ?= -O1 -g
+else
+BUILD      ?= build
+SAN        :=
+OPT        ?= -O2 -g
+endif
+BIN        := $(if $(filter build,$(BUILD)),bin,$(BUILD)/bin)
+
+WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wcast-qual -Wvla \
+           -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
+           -Wundef -Wnull-dereference -Werror
+DEFS    := -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 \
+           -D_DEFAULT_SOURCE -DVG_VERSION=\"$(VERSION)\"
+PKGCFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKGLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -pedantic $(OPT) $(WARN) $(DEFS) $(SAN) -Iinclude -Ilib \
+             $(PKGCFLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(SAN) $(LDFLAGS)
+LIBS       = $(PKGLIBS) -lpthread -lm
+
+LIB_SRC   := $(wildcard lib/*.c lib/util/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIBA      := $(BUILD)/libvigil.a
+CLI_SRC   := $(wildcard src/vigil/*.c)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+D_SRC     := $(wildcard src/vigild/*.c)
+D_OBJ     := $(D_SRC:%.c=$(BUILD)/obj/%.o)
+T_SRC     := $(wildcard tests/unit/t_*.c)
+T_BIN     := $(T_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+B_SRC     := $(wildcard bench/bench_*.c)
+B_BIN     := $(B_SRC:bench/%.c=$(BUILD)/bench/%)
+
+FUZZ_CC   ?= clang
+FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BIN  := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+FUZZ_TIME ?= 10
+
+.PHONY: all deps test test-asan check demo fuzz fuzz-run bench install clean \
+        tests benchbins
+
+all: $(BIN)/vigil $(BIN)/vigild $(LIBA)
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/vigil: $(CLI_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LIBS)
+
+$(BIN)/vigild: $(D_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJ) $(LIBA) $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+tests: all $(T_BIN)
+benchbins: all $(B_BIN)
+
+# libFuzzer harnesses: clang builds the library sources with the fuzzer.
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -g -O1 $(DEFS) -Iinclude -Ilib $(PKGCFLAGS) \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    -o $@ $< $(LIB_SRC) $(LIBS)
+
+fuzz: $(FUZZ_BIN)
+
+fuzz-run: fuzz
+	@for f in $(FUZZ_BIN); do n=$${f##*/fuzz_}; \
+	    sh tests/fuzz-run.sh $$f fuzz/corpus/$$n $(FUZZ_TIME); done
+
+test: deps
+	@$(MAKE) --no-print-directory tests fuzz
+	@VIGIL_BIN=$(CURDIR)/$(BIN) TESTS_BIN=$(CURDIR)/$(BUILD)/tests \
+	    FUZZ_BIN=$(CURDIR)/build/fuzz FUZZ_TIME=$(FUZZ_TIME) \
+	    LOGDIR=$(CURDIR)/$(BUILD)/test-logs sh tests/run.sh
+
+check: test
+
+test-asan: deps
+	@$(MAKE) --no-print-directory SANITIZE=1 tests
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    VIGIL_BIN=$(CURDIR)/build/asan/bin \
+	    TESTS_BIN=$(CURDIR)/build/asan/tests \
+	    LOGDIR=$(CURDIR)/build/asan/test-logs VIGIL_SANITIZE=1 \
+	    sh tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory benchbins
+	@sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	    $(DESTDIR)$(PREFIX)/include/vigil
+	install -m 755 $(BIN)/vigil $(BIN)/vigild $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib
+	install -m 644 include/vigil/*.h $(DESTDIR)$(PREFIX)/include/vigil
+
+clean:
+	rm -rf build bin
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(D_OBJ:.o=.d)

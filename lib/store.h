@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The storage interface, private to libvigil.  The vault (lib/vault.c)
+ * talks to storage only through these operations, so that the SQLite
+ * engine (lib/store_sqlite.c, the embedded default) and a later
+ * PostgreSQL engine are interchangeable.  Storage sees only ciphertext,
+ * blind-index digests, wrapped keys and the clear region code: it never
+ * holds a key or a personal value.
+ *
+ * All operations return 0 or a negative VG_E* code.  Writes happen inside
+ * begin()/commit(); an operation that fails leaves the transaction open
+ * for the caller to roll back.
+ */
+#ifndef VIGIL_STORE_H
+#define VIGIL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/crypto.h"
+
+#define VG_REGION_MAX 8		/* "CN-GD" and its NUL, with room */
+#define VG_BLOB_MAX (64 * 1024)	/* sealed fields of one customer */
+
+/* One stored customer.  blob holds the sealed fields (see vault.c). */
+struct vg_srec {
+	unsigned char id[VG_IDBYTES];
+	char region[VG_REGION_MAX];	/* "" when the schema has none */
+	uint32_t epoch;
+	int64_t created;		/* unix seconds */
+	const unsigned char *blob;	/* borrowed */
+	size_t bloblen;
+};
+
+struct vg_key_row {
+	char kind[16];			/* "data", "index", "pseudonym" */
+	uint32_t epoch;
+	char state[16];			/* "active", "decrypt", "retired" */
+	int has_key;			/* 0 once retired: material erased */
+	unsigned char wrapped[VG_WRAPPEDBYTES];
+};
+
+struct vg_store_counts {
+	uint64_t customers;
+	uint64_t index_entries;
+	uint64_t db_bytes;		/* main database file */
+	uint64_t wal_bytes;		/* write-ahead log, if any */
+	size_t nepochs;
+	uint32_t epoch[64];		/* customers per key epoch */
+	uint64_t per_epoch[64];
+};
+
+typedef int (*vg_key_cb)(void *ctx, const struct vg_key_row *k);
+typedef int (*vg_rec_cb)(void *ctx, const struct vg_srec *r);
+
+struct vg_store;
+
+struct vg_store_ops {
+	const char *name;
+	void (*close)(struct vg_store *s);
+	int (*begin)(struct vg_store *s);
+	int (*commit)(struct vg_store *s);
+	int (*rollback)(struct vg_store *s);
+	/* Meta values are small blobs; get returns VG_ENOTFOUND if absent. */
+	int (*meta_get)(struct vg_store *s, const char *key, void *buf,
+	    size_t cap, size_t *len);
+	int (*meta_set)(struct vg_store *s, const char *key, const void *val,
+	    size_t len);
+	/* Inserts or replaces a key row; wrapped NULL erases the material. */
+	int (*key_put)(struct vg_store *s, const char *kind, uint32_t epoch,
+	    const char *state, const unsigned char *wrapped);
+	int (*key_each)(struct vg_store *s, vg_key_cb cb, void *ctx);
+	int (*customer_put)(struct vg_store *s, const struct vg_srec *r);
+	/* Fills *r; r->blob points into buf (capacity cap). */
+	int (*customer_get)(struct vg_store *s, const unsigned char *id,
+	    struct vg_srec *r, unsigned char *buf, size_t cap);
+	/* Rewrites epoch and blob of an existing customer. */
+	int (*customer_update)(struct vg_store *s, const struct vg_srec *r);
+	/* Calls cb for up to max customers with id > after (NULL: from the
+	 * start) in id order whose epoch differs from keep_epoch; *last
+	 * receives the last id visited, *n the number visited. */
+	int (*customer_scan)(struct vg_store *s, const unsigned char *after,
+	    uint32_t keep_epoch, size_t max, vg_rec_cb cb, void *ctx,
+	    unsigned char *last, size_t *n);
+	int (*index_put)(struct vg_store *s, unsigned field,
+	    const unsigned char *digest, const unsigned char *id);
+	int (*index_find)(struct vg_store *s, unsigned field,
+	    const unsigned char *digest, unsigned char (*ids)[VG_IDBYTES],
+	    size_t max, size_t *n);
+	int (*counts)(struct vg_store *s, struct vg_store_counts *c);
+	/* Bulk mode (on != 0): a page cache large enough for a big import,
+	 * so random-key inserts stay in memory until commit. */
+	int (*bulk)(struct vg_store *s, int on);
+	/* Counts customers whose epoch is not keep_epoch. */
+	int (*count_stale)(struct vg_store *s, uint32_t keep_epoch,
+	    uint64_t *n);
+};
+
+struct vg_store {
+	const struct vg_store_ops *ops;
+};
+
+/* Creates (create != 0) or opens the SQLite store at path. */
+int vg__store_sqlite_open(const char *path, int create, struct vg_store **out);
+
+#endif

@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The embedded store: one SQLite database in WAL mode.  Every statement
+ * is prepared once and bound; no SQL is ever built from data.
+ *
+ * Tables (see docs/internals/store.md):
+ *   meta(key, value)                 format, schema, master key check
+ *   keys(kind, epoch, state, wrapped) data keys wrapped by the master
+ *   customers(id, region, epoch, created, fields)   sealed fields
+ *   bidx(k = field || digest || id)  blind indexes for exact lookup
+ *
+ * customers is a rowid table with a unique index on the random id: the
+ * wide rows are appended, only the narrow index takes random inserts
+ * (measured: 7.0 s -> 4.4 s for 300,000 customers against a WITHOUT
+ * ROWID table keyed by id).  bidx is one 33-byte blob key per entry,
+ * which compares faster than a three-column key (4.4 s -> 4.0 s).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+enum {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_META_GET, ST_META_SET,
+	ST_KEY_PUT, ST_KEY_EACH,
+	ST_CUS_PUT, ST_CUS_GET, ST_CUS_UPDATE, ST_CUS_SCAN, ST_CUS_SCAN0,
+	ST_IDX_PUT, ST_IDX_FIND,
+	ST_STALE,
+	ST__COUNT
+};
+
+static const char *const sql_text[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[ST_KEY_PUT] = "INSERT INTO keys(kind, epoch, state, wrapped) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(kind, epoch) DO UPDATE "
+	    "SET state = excluded.state, wrapped = excluded.wrapped",
+	[ST_KEY_EACH] = "SELECT kind, epoch, state, wrapped FROM keys "
+	    "ORDER BY kind, epoch",
+	[ST_CUS_PUT] = "INSERT INTO customers(id, region, epoch, created, "
+	    "fields) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_CUS_GET] = "SELECT region, epoch, created, fields FROM customers "
+	    "WHERE id = ?1",
+	[ST_CUS_UPDATE] = "UPDATE customers SET epoch = ?2, fields = ?3 "
+	    "WHERE id = ?1",
+	[ST_CUS_SCAN] = "SELECT id, region, epoch, created, fields FROM "
+	    "customers WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[ST_CUS_SCAN0] = "SELECT id, region, epoch, created, fields FROM "
+	    "customers ORDER BY id LIMIT ?2",
+	[ST_IDX_PUT] = "INSERT OR IGNORE INTO bidx(k) VALUES (?1)",
+	[ST_IDX_FIND] = "SELECT k FROM bidx WHERE k > ?1 AND k <= ?2 "
+	    "ORDER BY k LIMIT ?3",
+	[ST_STALE] = "SELECT count(*) FROM customers WHERE epoch <> ?1",
+};
+
+static const char schema_sql[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+	"CREATE TABLE keys(kind TEXT NOT NULL, epoch INTEGER NOT NULL,"
+	" state TEXT NOT NULL, wrapped BLOB,"
+	" PRIMARY KEY(kind, epoch));"
+	"CREATE TABLE customers(id BLOB NOT NULL UNIQUE,"
+	" region TEXT NOT NULL, epoch INTEGER NOT NULL,"
+	" created INTEGER NOT NULL, fields BLOB NOT NULL);"
+	"CREATE TABLE bidx(k BLOB PRIMARY KEY) WITHOUT ROWID;";
+
+#define IDX_KEY (1 + VG_BIDXBYTES + VG_IDBYTES)
+
+struct sq_store {
+	struct vg_store base;
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *st[ST__COUNT];
+};
+
+static struct sq_store *
+sq(struct vg_store *s)
+{
+	return (struct sq_store *)s;
+}
+
+/* Runs a reset statement to completion; returns 0 or VG_ESTORE. */
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_CONSTRAINT)
+		return VG_EEXIST;
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return VG_EBUSY;
+	return VG_ESTORE;
+}
+
+static void
+sq_close(struct vg_store *s)
+{
+	struct sq_store *q = sq(s);
+	size_t i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(q->st[i]);
+	sqlite3_close(q->db);
+	free(q->path);
+	free(q);
+}
+
+static int
+sq_begin(struct vg_store *s)
+{
+	return step_done(sq(s)->st[ST_BEGIN]);
+}
+
+static int
+sq_commit(struct vg_store *s)
+{
+	return step_done(sq(s)->st[ST_COMMIT]);
+}
+
+static int
+sq_rollback(struct vg_store *s)
+{
+	if (sqlite3_get_autocommit(sq(s)->db))
+		return 0;
+	return step_done(sq(s)->st[ST_ROLLBACK]);
+}
+
+static int
+sq_meta_get(struct vg_store *s, const char *key, void *buf, size_t cap,
+    size_t *len)
+{
+	sqlite3_stmt *st = sq(s)->st[ST_META_GET];
+	int rc;
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		const void *v = sqlite3_column_blob(st, 0);
+
+		if (n > cap) {
+			rc = VG_ETOOBIG;
+		} else {
+			if (n > 0)
+				memcpy(buf, v, n);
+			*len = n;
+			rc = 0;
+		}
+	} else {
+		rc = rc == SQLITE_DONE ? VG_ENOTFOUND : VG_ESTORE;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+static int
+sq_meta_set(struct vg_store *s, const char *key, const void *val, size_t len)
+{
+	sqlite3_stmt *st = sq(s)->st[ST_META_SET];
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, val, (int)len, SQLITE_STATIC);
+	return step_done(st);
+}
+
+static int
+sq_key_put(struct vg_store *s, const char *kind, uint32_t epoch,
+    const char *state, const unsigned char *wrapped)
+{
+	sqlite3_stmt *st = sq(s)->st[ST_KEY_PUT];
+
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, epoch);
+	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+	if (wrapped != NULL)
+		sqlite3_bind_blob(st, 4, wrapped, VG_WRAPPEDBYTES,
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
+	return step_done(st);
+}
+
+static void
+copy_text(char *dst, size_t cap, const unsigned char *src)
+{
+	size_t n = src != NULL ? strlen((const char *)src) : 0;
+
+	if (n >= cap)
+		n = cap - 1;
+	if (n > 0)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static int
+sq_key_each(struct vg_store *s, vg_key_cb cb, void *ctx)
+{
+	sqlite3_stmt *st = sq(s)->st[ST_KEY_EACH];
+	struct vg_key_row k;
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&k, 0, sizeof(k));
+		copy_text(k.kind, sizeof(k.kind), sqlite3_column_text(st, 0));
+		k.epoch = (uint32_t)sqlite3_column_int64(st, 1);
+		copy_text(k.state, sizeof(k.state), sqlite3_column_text(st, 2));
+		if (sqlite3_column_type(st, 3) == SQLITE_BLOB) {
+			if (sqlite3_column_bytes(st, 3) != VG_WRAPPEDBYTES) {
+				ret = VG_EFORMAT;
+				break;
+			}
+			memcpy(k.wrapped, sqlite3_column_blob(st, 3),
+			    VG_WRAPPEDBYTES);
+			k.has_key = 1;
+		}
+		ret = cb(ctx, &k);
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = VG_ESTORE;
+	sqlite3_reset(st);
+	return ret;
+}
+
+static int
+sq_customer_put(struct vg_store *s, const struct vg_srec *r)
+{
+	sqlite3_stmt *st = sq(s)->st[ST_CUS_PUT];
+
+	sqlite3_bind_blob(st, 1, r->id, VG_IDBYTES, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->region, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, r->epoch);
+	sqlite3_bind_int64(st, 4, r->created);
+	sqlite3_bind_blob(st, 5, r->blob, (int)r->bloblen, SQLITE_STATIC);
+	return step_done(st);
+}
+
+/* Reads the current row of a customer query whose columns start at col
+ * (region, epoch, created, fields). */
+static int
+read_row(sqlite3_stmt *st, int col, struct vg_srec *r, unsigned char *buf,
+    size_t cap)
+{
+	size_t n = (size_t)sqlite3_column_bytes(st, col + 3);
+
+	copy_text(r->region, sizeof(r->region), sqlite3_column_text(st, col));
+	r->epoch = (uint32_t)sqlite3_column_int64(st, col + 1);
+	r->created = sqlite3_column_int64(st, col + 2);
+	if (n > cap)
+		return VG_ETOOBIG;
+	if (n > 0)
+		memcpy(buf, sqlite3_column_blob(st, col + 3), n);
+	r->blob = buf;
+	r->bloblen = n;
+	return 0;
+}
+
+static int
+sq_customer_get(struct vg_store *s, const unsigned char *id,
+    struct vg_srec *r, unsigned char *buf, size_t cap)
+{
+	sqlite3_stmt *st = sq(s)->st[ST_CUS_GET];
+	int rc;
+
+	sqlite3_bind_blob(st, 1, id, VG_IDBYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memcpy(r->id, id, VG_IDBYTES);
+		rc = read_row(st, 0, r, buf, cap);
+	} else {
+		rc = rc == SQLITE_DONE ? VG_ENOTFOUND : VG_ESTORE;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+static int
+sq_customer_update(struct vg_store *s, const struct vg_srec *r)
+{
+	struct sq_store *q = sq(s);
+	sqlite3_stmt *st = q->st[ST_CUS_UPDATE];
+	int rc;
+
+	sqlite3_bind_blob(st, 1, r->id, VG_IDBYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, r->epoch);
+	sqlite3_bind_blob(st, 3, r->blob, (int)r->bloblen, SQLITE_STATIC);
+	rc = step_done(st);
+	if (rc == 0 && sqlite3_changes(q->db) != 1)
+		rc = VG_ENOTFOUND;
+	return rc;
+}
+
+static int
+sq_customer_scan(struct vg_store *s, const unsigned char *after,
+    uint32_t keep_epoch, size_t max, vg_rec_cb cb, void *ctx,
+    unsigned char *last, size_t *n)
+{
+	sqlite3_stmt *st = sq(s)->st[after != NULL ? ST_CUS_SCAN : ST_CUS_SCAN0];
+	unsigned char *buf;
+	struct vg_srec r;
+	int rc, ret = 0;
+
+	*n = 0;
+	buf = malloc(VG_BLOB_MAX);
+	if (buf == NULL)
+		return VG_ENOMEM;
+	if (after != NULL)
+		sqlite3_bind_blob(st, 1, after, VG_IDBYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != VG_IDBYTES) {
+			ret = VG_EFORMAT;
+			break;
+		}
+		memcpy(r.id, sqlite3_column_blob(st, 0), VG_IDBYTES);
+		memcpy(last, r.id, VG_IDBYTES);
+		(*n)++;
+		ret = read_row(st, 1, &r, buf, VG_BLOB_MAX);
+		if (ret != 0)
+			break;
+		if (r.epoch == keep_epoch)
+			continue;
+		ret = cb(ctx, &r);
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = VG_ESTORE;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	free(buf);
+	return ret;
+}
+
+static int
+sq_index_put(struct vg_store *s, unsigned field, const unsigned char *digest,
+    const unsigned char *id)
+{
+	sqlite3_stmt *st = sq(s)->st[ST_IDX_PUT];
+	unsigned char k[IDX_KEY];
+
+	k[0] = (unsigned char)field;
+	memcpy(k + 1, digest, VG_BIDXBYTES);
+	memcpy(k + 1 + VG_BIDXBYTES, id, VG_IDBYTES);
+	sqlite3_bind_blob(st, 1, k, sizeof(k), SQLITE_TRANSIENT);
+	return step_done(st);
+}
+
+static int
+sq_index_find(struct vg_store *s, unsigned field, const unsigned char *digest,
+    unsigned char (*ids)[VG_IDBYTES], size_t max, size_t *n)
+{
+	sqlite3_stmt *st = sq(s)->st[ST_IDX_FIND];
+	unsigned char lo[1 + VG_BIDXBYTES], hi[IDX_KEY];
+	int rc, ret = 0;
+
+	/* Keys are field || digest || id.  Those of one (field, digest)
+	 * sort after the bare prefix (a proper prefix is smaller) and at or
+	 * before the prefix followed by sixteen 0xff bytes. */
+	lo[0] = (unsigned char)field;
+	memcpy(lo + 1, digest, VG_BIDXBYTES);
+	memcpy(hi, lo, sizeof(lo));
+	memset(hi + sizeof(lo), 0xff, VG_IDBYTES);
+	*n = 0;
+	sqlite3_bind_blob(st, 1, lo, sizeof(lo), SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, hi, sizeof(hi), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 0) != IDX_KEY) {
+			ret = VG_EFORMAT;
+			break;
+		}
+		memcpy(ids[*n], (const unsigned char *)sqlite3_column_blob(st,
+		    0) + 1 + VG_BIDXBYTES, VG_IDBYTES);
+		(*n)++;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = VG_ESTORE;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+static int
+scalar(sqlite3 *db, const char *sql, uint64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return VG_ESTORE;
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : VG_ESTORE;
+}
+
+static uint64_t
+file_size(const char *path, const char *suffix)
+{
+	char buf[4096];
+	struct stat sb;
+
+	if ((size_t)snprintf(buf, sizeof(buf), "%s%s", path, suffix) >=
+	    sizeof(buf))
+		return 0;
+	return stat(buf, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+static int
+sq_counts(struct vg_store *s, struct vg_store_counts *c)
+{
+	struct sq_store *q = sq(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	rc = scalar(q->db, "SELECT count(*) FROM customers", &c->customers);
+	if (rc == 0)
+		rc = scalar(q->db, "SELECT count(*) FROM bidx",
+		    &c->index_entries);
+	if (rc != 0)
+		return rc;
+	if (sqlite3_prepare_v2(q->db, "SELECT epoch, count(*) FROM customers "
+	    "GROUP BY epoch ORDER BY epoch", -1, &st, NULL) != SQLITE_OK)
+		return VG_ESTORE;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    c->nepochs < sizeof(c->epoch) / sizeof(c->epoch[0])) {
+		c->epoch[c->nepochs] = (uint32_t)sqlite3_column_int64(st, 0);
+		c->per_epoch[c->nepochs] =
+		    (uint64_t)sqlite3_column_int64(st, 1);
+		c->nepochs++;
+	}
+	sqlite3_finalize(st);
+	c->db_bytes = file_size(q->path, "");
+	c->wal_bytes = file_size(q->path, "-wal");
+	return 0;
+}
+
+static int
+sq_count_stale(struct vg_store *s, uint32_t keep_epoch, uint64_t *n)
+{
+	sqlite3_stmt *st = sq(s)->st[ST_STALE];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, keep_epoch);
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? 0 : VG_ESTORE;
+}
+
+static int
+sq_bulk(struct vg_store *s, int on)
+{
+	/* Negative cache sizes are KiB: 2 GiB in bulk mode, else 64 MiB. */
+	const char *sql = on ? "PRAGMA cache_size=-2097152" :
+	    "PRAGMA cache_size=-65536";
+
+	return sqlite3_exec(sq(s)->db, sql, NULL, NULL, NULL) == SQLITE_OK ?
+	    0 : VG_ESTORE;
+}
+
+static const struct vg_store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.meta_get = sq_meta_get,
+	.meta_set = sq_meta_set,
+	.key_put = sq_key_put,
+	.key_each = sq_key_each,
+	.customer_put = sq_customer_put,
+	.customer_get = sq_customer_get,
+	.customer_update = sq_customer_update,
+	.customer_scan = sq_customer_scan,
+	.index_put = sq_index_put,
+	.index_find = sq_index_find,
+	.counts = sq_counts,
+	.bulk = sq_bulk,
+	.count_stale = sq_count_stale,
+};
+
+int
+vg__store_sqlite_open(const char *path, int create, struct vg_store **out)
+{
+	static const char pragmas[] =
+	    "PRAGMA journal_mode=WAL;"
+	    "PRAGMA synchronous=FULL;"
+	    "PRAGMA secure_delete=ON;"
+	    "PRAGMA temp_store=MEMORY;"
+	    "PRAGMA foreign_keys=ON;"
+	    "PRAGMA cache_size=-65536;";
+	struct sq_store *q;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW |
+	    (create ? SQLITE_OPEN_CREATE | SQLITE_OPEN_EXCLUSIVE : 0);
+	int rc = VG_ESTORE;
+	size_t i;
+
+	*out = NULL;
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return VG_ENOMEM;
+	q->base.ops = &sqlite_ops;
+	q->path = strdup(path);
+	if (q->path == NULL) {
+		rc = VG_ENOMEM;
+		goto fail;
+	}
+	if (sqlite3_open_v2(path, &q->db, flags, NULL) != SQLITE_OK) {
+		rc = create ? VG_EIO : VG_ENOVAULT;
+		goto fail;
+	}
+	sqlite3_busy_timeout(q->db, 10000);
+	sqlite3_extended_result_codes(q->db, 0);
+	if (sqlite3_exec(q->db, pragmas, NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (create && sqlite3_exec(q->db, schema_sql, NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	for (i = 0; i < ST__COUNT; i++) {
+		if (sqlite3_prepare_v3(q->db, sql_text[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &q->st[i], NULL) != SQLITE_OK) {
+			/* A database without our tables is not a vault. */
+			rc = create ? VG_ESTORE : VG_ENOVAULT;
+			goto fail;
+		}
+	}
+	*out = &q->base;
+	return 0;
+fail:
+	sq_close(&q->base);
+	return rc;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Shared plumbing of the vigil command-line tool: the command table,
+ * error reporting and exit statuses.  One file per command, cmd_<verb>.c,
+ * as in git's builtin/.
+ *
+ * Exit statuses: 0 success, 1 usage error, 2 data or runtime error.
+ * Errors go to stderr as "vigil <command>: <what>", results to stdout.
+ */
+#ifndef VIGIL_CLI_H
+#define VIGIL_CLI_H
+
+#include <stdbool.h>
+
+#include "vigil/error.h"
+
+#define EXIT_OK 0
+#define EXIT_USAGE 1
+#define EXIT_DATA 2
+
+struct vg_vault;
+
+struct vg_cli {
+	const char *cmd;	/* the running command's name */
+	bool json;		/* --json: machine-readable output */
+};
+
+struct vg_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct vg_cli *cli);
+	const char *summary;
+	const char *usage;	/* full help text */
+};
+
+extern const struct vg_cmd vg_cmds[];
+
+/* Prints "vigil CMD: message" to stderr and returns status. */
+int cli_fail(struct vg_cli *cli, int status, const char *fmt, ...)
+    VG_PRINTF(3, 4);
+/* Prints the usage line of the running command and returns EXIT_USAGE. */
+int cli_usage(struct vg_cli *cli, const char *fmt, ...) VG_PRINTF(2, 3);
+/* Prints the help of the running command to stdout; returns EXIT_OK. */
+int cli_help(struct vg_cli *cli);
+
+/* Opens the vault in dir; on failure prints why and returns EXIT_DATA. */
+int cli_open(struct vg_cli *cli, const char *dir, struct vg_vault **v);
+
+/* Parses a decimal unsigned 64-bit integer; returns 0 or -1. */
+int cli_parse_u64(const char *s, unsigned long long *out);
+
+/* True when stderr is a terminal (progress is shown then). */
+bool cli_tty(void);
+
+int cmd_init(int argc, char **argv, struct vg_cli *cli);
+int cmd_import(int argc, char **argv, struct vg_cli *cli);
+int cmd_lookup(int argc, char **argv, struct vg_cli *cli);
+int cmd_show(int argc, char **argv, struct vg_cli *cli);
+int cmd_stats(int argc, char **argv, struct vg_cli *cli);
+int cmd_keys(int argc, char **argv, struct vg_cli *cli);
+int cmd_pseudonym(int argc, char **argv, struct vg_cli *cli);
+int cmd_gen_customers(int argc, char **argv, struct vg_cli *cli);
+int cmd_help(int argc, char **argv, struct vg_cli *cli);
+int cmd_version(int argc, char **argv, struct vg_cli *cli);
+
+#endif

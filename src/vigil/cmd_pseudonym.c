@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vigil pseudonym DIR --consumer NAME (cus_... | --resolve psn_...).
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "vigil/vault.h"
+#include "cli.h"
+
+int
+cmd_pseudonym(int argc, char **argv, struct vg_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "consumer", required_argument, NULL, 'c' },
+		{ "resolve", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *consumer = NULL, *resolve = NULL;
+	unsigned char id[VG_IDBYTES], psn[VG_PSNBYTES];
+	char text[VG_PSN_STRLEN];
+	struct vg_vault *v;
+	int c, rc, i;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			consumer = optarg;
+			break;
+		case 'r':
+			resolve = optarg;
+			break;
+		default:
+			return cli_usage(cli, "unknown option");
+		}
+	}
+	if (consumer == NULL)
+		return cli_usage(cli, "--consumer is required");
+	if (argc - optind < 1 || (resolve == NULL && argc - optind < 2) ||
+	    (resolve != NULL && argc - optind != 1))
+		return cli_usage(cli, "expected a vault directory and "
+		    "customer ids, or --resolve");
+	if (resolve != NULL && vg_psn_parse(psn, resolve) != 0)
+		return cli_fail(cli, EXIT_USAGE, "'%s' is not a pseudonym",
+		    resolve);
+	rc = cli_open(cli, argv[optind], &v);
+	if (rc != EXIT_OK)
+		return rc;
+	if (resolve != NULL) {
+		rc = vg_vault_resolve(v, consumer, psn, id);
+		vg_vault_close(v);
+		if (rc == VG_EINVAL)
+			return cli_fail(cli, EXIT_USAGE, "consumer names are "
+			    "[a-z0-9][a-z0-9_.-]{0,63}");
+		if (rc != 0)
+			return cli_fail(cli, EXIT_DATA, "not a pseudonym this "
+			    "vault made for consumer '%s'", consumer);
+		vg_id_format(text, id);
+		printf("%s\n", text);
+		return EXIT_OK;
+	}
+	for (i = optind + 1; i < argc && rc == 0; i++) {
+		if (vg_id_parse(id, argv[i]) != 0) {
+			rc = cli_fail(cli, EXIT_USAGE, "'%s' is not a customer "
+			    "id", argv[i]);
+			break;
+		}
+		rc = vg_vault_pseudonym(v, consumer, id, psn);
+		if (rc == VG_EINVAL) {
+			rc = cli_fail(cli, EXIT_USAGE, "consumer names are "
+			    "[a-z0-9][a-z0-9_.-]{0,63}");
+		} else if (rc == VG_ENOTFOUND) {
+			rc = cli_fail(cli, EXIT_DATA, "no customer %s", argv[i]);
+		} else if (rc != 0) {
+			rc = cli_fail(cli, EXIT_DATA, "%s", vg_strerror(rc));
+		} else {
+			vg_psn_format(text, psn);
+			printf("%s\n", text);
+		}
+	}
+	vg_vault_close(v);
+	return rc;
+}

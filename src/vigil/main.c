@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vigil, the command-line tool: dispatch to cmd_<verb>() and the help
+ * texts.  Offline commands work on a vault directory directly.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "vigil/vault.h"
+#include "cli.h"
+
+const struct vg_cmd vg_cmds[] = {
+	{ "init", cmd_init, "create a new vault",
+	  "usage: vigil init DIR [--schema FILE]\n"
+	  "\n"
+	  "Creates a vault in DIR (made with mode 0700; must be empty if it\n"
+	  "exists).  The 32-byte master key is taken from VIGIL_MASTER_KEY\n"
+	  "(base64) when set, and then no key file is written; otherwise it is\n"
+	  "generated and written to DIR/master.key with mode 0600.  Back it up\n"
+	  "offline: without it the vault cannot be opened.\n"
+	  "\n"
+	  "  --schema FILE  field set (see docs/internals/schema.md); the\n"
+	  "                 default is name, phone, email, account_id,\n"
+	  "                 address, region\n" },
+	{ "import", cmd_import, "import customers from a CSV file",
+	  "usage: vigil import DIR FILE.csv [--skip-bad REJECTS.csv] [--quiet]\n"
+	  "\n"
+	  "Imports RFC 4180 CSV whose header names schema fields in any order\n"
+	  "(FILE '-' reads standard input).  Strict by default: the first bad\n"
+	  "row stops the import with file, line, field and reason, and nothing\n"
+	  "is imported.  With --skip-bad the good rows are imported and the bad\n"
+	  "ones written to REJECTS.csv (mode 0600) with their line and reason.\n"
+	  "Limits: 4096 bytes a field, 256 fields and 64 KiB a record, and the\n"
+	  "per-type limits of docs/internals/normalize.md.\n" },
+	{ "lookup", cmd_lookup, "find a customer by exact phone, email or "
+	  "account id",
+	  "usage: vigil lookup DIR (--phone P | --email E | --account-id A |\n"
+	  "                        --field NAME=VALUE) [--json]\n"
+	  "\n"
+	  "Exact match through the blind index; prints the masked record of\n"
+	  "each match.  Phones are normalised (default region CN), so\n"
+	  "\"138 0013 8000\" and \"+86 138-0013-8000\" find the same customer.\n"
+	  "A malformed value is an error, not a miss.  Exit status 2 when no\n"
+	  "customer matches.\n" },
+	{ "show", cmd_show, "show a customer's masked record by id",
+	  "usage: vigil show DIR cus_... [--json]\n" },
+	{ "stats", cmd_stats, "counts, key epochs and sizes",
+	  "usage: vigil stats DIR [--json]\n" },
+	{ "keys", cmd_keys, "rotate and rewrap data keys",
+	  "usage: vigil keys rotate DIR\n"
+	  "       vigil keys rewrap DIR [--batch N]\n"
+	  "\n"
+	  "rotate starts a new key epoch: new writes are sealed under a new\n"
+	  "random data key, older rows stay readable.  rewrap re-seals every\n"
+	  "older row under the current key in transactions of N rows (default\n"
+	  "1000) while the vault stays usable, then retires (erases) the old\n"
+	  "keys.\n" },
+	{ "pseudonym", cmd_pseudonym, "consumer-scoped pseudonyms",
+	  "usage: vigil pseudonym DIR --consumer NAME cus_... [cus_...]\n"
+	  "       vigil pseudonym DIR --consumer NAME --resolve psn_...\n"
+	  "\n"
+	  "A pseudonym is stable for one consumer, cannot be linked to the\n"
+	  "same customer's pseudonym for another consumer, and only the vault\n"
+	  "can resolve it.  Consumer names: [a-z0-9][a-z0-9_.-]{0,63}.\n" },
+	{ "gen-customers", cmd_gen_customers, "generate synthetic customers",
+	  "usage: vigil gen-customers --count N [--seed S] [--out FILE]\n"
+	  "\n"
+	  "Writes N synthetic customers as CSV (default seed 1, default\n"
+	  "standard output).  Deterministic: the same seed gives the same\n"
+	  "bytes.  No generated customer is a real person.\n" },
+	{ "help", cmd_help, "show help for a command",
+	  "usage: vigil help [COMMAND]\n" },
+	{ "version", cmd_version, "print the version",
+	  "usage: vigil version\n" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct vg_cmd *
+find_cmd(const char *name)
+{
+	const struct vg_cmd *c;
+
+	for (c = vg_cmds; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void
+overview(FILE *fp)
+{
+	const struct vg_cmd *c;
+
+	fprintf(fp, "usage: vigil COMMAND [ARGS]\n\n"
+	    "vigil keeps customer data safe from insiders: an encrypted vault,\n"
+	    "purpose-bound reveals and a tamper-evident audit log.\n\n"
+	    "commands:\n");
+	for (c = vg_cmds; c->name != NULL; c++)
+		fprintf(fp, "  %-15s %s\n", c->name, c->summary);
+	fprintf(fp, "\n'vigil help COMMAND' shows a command's options.\n"
+	    "Exit status: 0 success, 1 usage error, 2 data or runtime "
+	    "error.\n");
+}
+
+int
+cli_fail(struct vg_cli *cli, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vigil %s: ", cli->cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+int
+cli_usage(struct vg_cli *cli, const char *fmt, ...)
+{
+	const struct vg_cmd *c = find_cmd(cli->cmd);
+	va_list ap;
+
+	fprintf(stderr, "vigil %s: ", cli->cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (c != NULL) {
+		const char *nl = strstr(c->usage, "\n\n");
+		int n = nl != NULL ? (int)(nl - c->usage) + 1 :
+		    (int)strlen(c->usage);
+
+		fprintf(stderr, "%.*s", n, c->usage);
+	}
+	return EXIT_USAGE;
+}
+
+int
+cli_help(struct vg_cli *cli)
+{
+	const struct vg_cmd *c = find_cmd(cli->cmd);
+
+	if (c != NULL)
+		fputs(c->usage, stdout);
+	return EXIT_OK;
+}
+
+int
+cli_open(struct vg_cli *cli, const char *dir, struct vg_vault **v)
+{
+	char err[VG_ERRMSG_MAX] = "";
+	int rc;
+
+	rc = vg_vault_open(dir, v, err, sizeof(err));
+	if (rc != 0)
+		return cli_fail(cli, EXIT_DATA, "%s",
+		    err[0] != '\0' ? err : vg_strerror(rc));
+	return EXIT_OK;
+}
+
+int
+cli_parse_u64(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	return 0;
+}
+
+bool
+cli_tty(void)
+{
+	return isatty(STDERR_FILENO) == 1;
+}
+
+int
+cmd_help(int argc, char **argv, struct vg_cli *cli)
+{
+	const struct vg_cmd *c;
+
+	if (argc < 2) {
+		overview(stdout);
+		return EXIT_OK;
+	}
+	c = find_cmd(argv[1]);
+	if (c == NULL)
+		return cli_fail(cli, EXIT_USAGE, "no such command '%s'",
+		    argv[1]);
+	fputs(c->usage, stdout);
+	return EXIT_OK;
+}
+
+int
+cmd_version(int argc, char **argv, struct vg_cli *cli)
+{
+	(void)argc;
+	(void)argv;
+	(void)cli;
+	printf("vigil %s\n", VG_VERSION);
+	return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vg_cli cli = { "vigil", false };
+	const struct vg_cmd *c;
+	int i;
+
+	/* Vault files, rejects and key files are private to their owner. */
+	umask(077);
+	if (argc < 2) {
+		overview(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		overview(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(argc, argv, &cli);
+	c = find_cmd(argv[1]);
+	if (c == NULL) {
+		fprintf(stderr, "vigil: '%s' is not a command; see "
+		    "'vigil help'\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	cli.cmd = c->name;
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return cli_help(&cli);
+	}
+	return c->fn(argc - 1, argv + 1, &cli);
+}
