@@ -19,8 +19,9 @@ _Static_assert(VG_TAGBYTES == crypto_aead_xchacha20poly1305_ietf_ABYTES,
     "tag size");
 _Static_assert(VG_PSNBYTES == 8 + VG_IDBYTES, "pseudonym layout");
 
-/* Associated data: magic, id, epoch, field name length and name. */
-#define AD_MAX (4 + VG_IDBYTES + 4 + 1 + VG_FIELDNAME_MAX)
+/* Associated data: magic, id, epoch, field name length and name, then
+ * an optional record context of at most VG_SEAL_CTX_MAX bytes. */
+#define AD_MAX (4 + VG_IDBYTES + 4 + 1 + VG_FIELDNAME_MAX + VG_SEAL_CTX_MAX)
 
 size_t
 vg_seal_overhead(void)
@@ -147,15 +148,30 @@ make_ad(unsigned char ad[AD_MAX], const char magic[4],
 	return 4 + VG_IDBYTES + 5 + nlen;
 }
 
+/* Appends the record context to the associated data; returns the new
+ * length, or 0 when the context is too long. */
+static size_t
+add_ctx(unsigned char ad[AD_MAX], size_t adlen, const unsigned char *ctx,
+    size_t ctxlen)
+{
+	if (adlen == 0 || ctxlen > VG_SEAL_CTX_MAX)
+		return 0;
+	if (ctxlen > 0)
+		memcpy(ad + adlen, ctx, ctxlen);
+	return adlen + ctxlen;
+}
+
 int
-vg_seal(unsigned char *out, const unsigned char *pt, size_t ptlen,
+vg_seal_ctx(unsigned char *out, const unsigned char *pt, size_t ptlen,
     const unsigned char key[VG_KEYBYTES], const unsigned char id[VG_IDBYTES],
-    const char *field, uint32_t epoch)
+    const char *field, uint32_t epoch, const unsigned char *ctx,
+    size_t ctxlen)
 {
 	unsigned char ad[AD_MAX];
 	size_t adlen;
 
-	adlen = make_ad(ad, "vgf1", id, field, epoch);
+	adlen = add_ctx(ad, make_ad(ad, "vgf1", id, field, epoch), ctx,
+	    ctxlen);
 	if (adlen == 0)
 		return VG_EINVAL;
 	vg_random(out, VG_NONCEBYTES);
@@ -165,16 +181,18 @@ vg_seal(unsigned char *out, const unsigned char *pt, size_t ptlen,
 }
 
 int
-vg_open(unsigned char *out, const unsigned char *ct, size_t ctlen,
+vg_open_ctx(unsigned char *out, const unsigned char *ct, size_t ctlen,
     const unsigned char key[VG_KEYBYTES], const unsigned char id[VG_IDBYTES],
-    const char *field, uint32_t epoch)
+    const char *field, uint32_t epoch, const unsigned char *ctx,
+    size_t ctxlen)
 {
 	unsigned char ad[AD_MAX];
 	size_t adlen;
 
 	if (ctlen < VG_SEAL_OVERHEAD)
 		return VG_EINVAL;
-	adlen = make_ad(ad, "vgf1", id, field, epoch);
+	adlen = add_ctx(ad, make_ad(ad, "vgf1", id, field, epoch), ctx,
+	    ctxlen);
 	if (adlen == 0)
 		return VG_EINVAL;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL,
@@ -184,6 +202,22 @@ vg_open(unsigned char *out, const unsigned char *ct, size_t ctlen,
 		return VG_ECRYPTO;
 	}
 	return 0;
+}
+
+int
+vg_seal(unsigned char *out, const unsigned char *pt, size_t ptlen,
+    const unsigned char key[VG_KEYBYTES], const unsigned char id[VG_IDBYTES],
+    const char *field, uint32_t epoch)
+{
+	return vg_seal_ctx(out, pt, ptlen, key, id, field, epoch, NULL, 0);
+}
+
+int
+vg_open(unsigned char *out, const unsigned char *ct, size_t ctlen,
+    const unsigned char key[VG_KEYBYTES], const unsigned char id[VG_IDBYTES],
+    const char *field, uint32_t epoch)
+{
+	return vg_open_ctx(out, ct, ctlen, key, id, field, epoch, NULL, 0);
 }
 
 void
@@ -398,7 +432,8 @@ vg_b64_decode_key(unsigned char key[VG_KEYBYTES], const char *s, size_t len)
 	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' ||
 	    s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
-	while (len > 0 && (*s == ' ' || *s == '\t')) {
+	while (len > 0 && (*s == '\n' || *s == '\r' || *s == ' ' ||
+	    *s == '\t')) {
 		s++;
 		len--;
 	}

@@ -138,6 +138,7 @@ parse_line(struct vg_schema *s, const char *line, size_t len, size_t lineno,
 			explicit_index = true;
 		} else if (word_is(w, n, "noindex")) {
 			f->indexed = false;
+			explicit_index = false;
 		} else if (word_is(w, n, "required")) {
 			f->required = true;
 		} else {
@@ -159,20 +160,35 @@ parse_line(struct vg_schema *s, const char *line, size_t len, size_t lineno,
 	return 0;
 }
 
+/* The 1-based number of the line holding byte off of text. */
+static size_t
+line_of(const char *text, size_t off)
+{
+	size_t i, n = 1;
+
+	for (i = 0; i < off; i++)
+		if (text[i] == '\n')
+			n++;
+	return n;
+}
+
 int
 vg_schema_parse(struct vg_schema *s, const char *text, size_t len, char *err,
     size_t errcap)
 {
 	size_t start = 0, lineno = 0, i;
+	const char *nul;
 	bool any_index = false;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	s->region = -1;
 	if (len > VG_SCHEMA_TEXT_MAX)
-		return fail(err, errcap, 0, "schema longer than 4096 bytes");
-	if (memchr(text, '\0', len) != NULL)
-		return fail(err, errcap, 0, "schema contains a NUL byte");
+		return fail(err, errcap, line_of(text, VG_SCHEMA_TEXT_MAX),
+		    "schema longer than 4096 bytes");
+	if ((nul = memchr(text, '\0', len)) != NULL)
+		return fail(err, errcap, line_of(text, (size_t)(nul - text)),
+		    "schema contains a NUL byte");
 	while (start < len) {
 		const char *nl = memchr(text + start, '\n', len - start);
 		size_t end = nl != NULL ? (size_t)(nl - text) : len;

@@ -61,6 +61,9 @@ struct vg_store_ops {
 	int (*begin)(struct vg_store *s);
 	int (*commit)(struct vg_store *s);
 	int (*rollback)(struct vg_store *s);
+	/* A read snapshot across several reads (one lock, one view). */
+	int (*read_begin)(struct vg_store *s);
+	int (*read_end)(struct vg_store *s);
 	/* Meta values are small blobs; get returns VG_ENOTFOUND if absent. */
 	int (*meta_get)(struct vg_store *s, const char *key, void *buf,
 	    size_t cap, size_t *len);

@@ -5,7 +5,7 @@
  *
  * Tables (see docs/internals/store.md):
  *   meta(key, value)                 format, schema, master key check
- *   keys(kind, epoch, state, wrapped) data keys wrapped by the master
+ *   keys(kind, epoch, state, wrapped) data keys wrapped by the KEK
  *   customers(id, region, epoch, created, fields)   sealed fields
  *   bidx(k = field || digest || id)  blind indexes for exact lookup
  *
@@ -25,7 +25,7 @@
 #include "store.h"
 
 enum {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_RBEGIN,
 	ST_META_GET, ST_META_SET,
 	ST_KEY_PUT, ST_KEY_EACH,
 	ST_CUS_PUT, ST_CUS_GET, ST_CUS_UPDATE, ST_CUS_SCAN, ST_CUS_SCAN0,
@@ -38,6 +38,7 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_RBEGIN] = "BEGIN DEFERRED",
 	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
 	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -137,6 +138,20 @@ sq_rollback(struct vg_store *s)
 	if (sqlite3_get_autocommit(sq(s)->db))
 		return 0;
 	return step_done(sq(s)->st[ST_ROLLBACK]);
+}
+
+static int
+sq_read_begin(struct vg_store *s)
+{
+	return step_done(sq(s)->st[ST_RBEGIN]);
+}
+
+static int
+sq_read_end(struct vg_store *s)
+{
+	if (sqlite3_get_autocommit(sq(s)->db))
+		return 0;
+	return step_done(sq(s)->st[ST_COMMIT]);
 }
 
 static int
@@ -485,6 +500,8 @@ static const struct vg_store_ops sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
 	.meta_get = sq_meta_get,
 	.meta_set = sq_meta_set,
 	.key_put = sq_key_put,
@@ -509,10 +526,11 @@ vg__store_sqlite_open(const char *path, int create, struct vg_store **out)
 	    "PRAGMA secure_delete=ON;"
 	    "PRAGMA temp_store=MEMORY;"
 	    "PRAGMA foreign_keys=ON;"
-	    "PRAGMA cache_size=-65536;";
+	    "PRAGMA cache_size=-65536;"
+	    "PRAGMA mmap_size=268435456;";
 	struct sq_store *q;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW |
-	    (create ? SQLITE_OPEN_CREATE | SQLITE_OPEN_EXCLUSIVE : 0);
+	    (create ? SQLITE_OPEN_CREATE : 0);
 	int rc = VG_ESTORE;
 	size_t i;
 

@@ -20,6 +20,7 @@ export VIGIL_BIN ROOT
 mkdir -p "$LOGDIR"
 passed=0
 failed=0
+todos=0
 failures=""
 
 # run_one NAME CMD...: runs a TAP producer and folds its counts in.
@@ -28,12 +29,17 @@ run_one() {
 	shift
 	case "$name" in *"$ONLY"*) ;; *) return 0 ;; esac
 	log="$LOGDIR/$name.log"
+	mkdir -p "$(dirname "$log")"
 	start=$(date +%s)
 	"$@" >"$log" 2>&1 </dev/null
 	rc=$?
 	secs=$(( $(date +%s) - start ))
 	p=$(grep -c '^ok ' "$log")
-	f=$(grep -c '^not ok ' "$log")
+	# A "not ok ... # TODO" is a known, reported bug: counted apart.
+	f=$(grep '^not ok ' "$log" | grep -vc '# TODO')
+	todo=$(grep '^not ok ' "$log" | grep -c '# TODO')
+	p=$((p + todo))
+	todos=$((todos + todo))
 	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$log" | tail -n 1)
 	note=""
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -80,5 +86,6 @@ fi
 if [ -n "$failures" ]; then
 	echo "failed:$failures (logs in $LOGDIR)"
 fi
+[ "$todos" -gt 0 ] && echo "($todos known bugs marked TODO, counted as passed)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -69,6 +69,23 @@ VG_MUST_CHECK int vg_open(unsigned char *out, const unsigned char *ct,
     size_t ctlen, const unsigned char key[VG_KEYBYTES],
     const unsigned char id[VG_IDBYTES], const char *field, uint32_t epoch);
 
+/*
+ * The same with a record context appended to the associated data (at
+ * most VG_SEAL_CTX_MAX bytes).  The vault passes the record's clear
+ * attributes and the set of fields present, so that editing the region
+ * or dropping a field makes every remaining field fail to open.  With an
+ * empty context these are exactly vg_seal() and vg_open().
+ */
+#define VG_SEAL_CTX_MAX 64
+int vg_seal_ctx(unsigned char *out, const unsigned char *pt, size_t ptlen,
+    const unsigned char key[VG_KEYBYTES], const unsigned char id[VG_IDBYTES],
+    const char *field, uint32_t epoch, const unsigned char *ctx,
+    size_t ctxlen);
+VG_MUST_CHECK int vg_open_ctx(unsigned char *out, const unsigned char *ct,
+    size_t ctlen, const unsigned char key[VG_KEYBYTES],
+    const unsigned char id[VG_IDBYTES], const char *field, uint32_t epoch,
+    const unsigned char *ctx, size_t ctxlen);
+
 /* Wraps a data key of a kind ("data", "index", ...) and epoch under kek.
  * out receives VG_WRAPPEDBYTES. */
 void vg_wrap(unsigned char out[VG_WRAPPEDBYTES],

@@ -7,8 +7,10 @@
  * it (lib/vault.c, lib/store.h, docs/internals/vault.md).
  *
  * A vault directory holds vigil.db (SQLite, WAL) and, unless the master
- * key comes from VIGIL_MASTER_KEY, master.key (mode 0600).  Key material
- * lives only in sodium_malloc'd memory and is wiped on close.
+ * key comes from VIGIL_MASTER_KEY, master.key (mode 0600).  Keys the
+ * library derives or unwraps live only in sodium_malloc'd memory and are
+ * wiped on close; a master key given through the environment stays in
+ * the process environment, which the library does not own.
  *
  * One struct vg_vault is used by one thread at a time.
  */
@@ -43,9 +45,12 @@ VG_MUST_CHECK int vg_vault_create(const char *dir, const struct vg_schema *s,
     char *err, size_t errcap);
 
 /*
- * Opens the vault in dir.  Returns 0, VG_ENOVAULT, VG_EBADKEY ("master
- * key does not match this vault"), VG_EIO or VG_ESTORE; err gets a
- * one-line reason that never contains key material.
+ * Opens the vault in dir.  Returns 0, VG_ENOVAULT (no vault there),
+ * VG_EBADKEY (no usable master key, or "master key does not match this
+ * vault"), VG_EINVAL (malformed VIGIL_MASTER_KEY), VG_EFORMAT (damaged
+ * schema), VG_ECRYPTO (a wrapped key failed to open), VG_ENOMEM, VG_EIO
+ * or VG_ESTORE; err gets a one-line reason that never contains key
+ * material.
  */
 VG_MUST_CHECK int vg_vault_open(const char *dir, struct vg_vault **out,
     char *err, size_t errcap);
@@ -126,8 +131,10 @@ enum vg_view {
 	VG_VIEW_CLEAR = 1,	/* clear values: only for justified reveals */
 };
 
-/* One customer as shown.  About 33 KiB: allocate it, do not put many on
- * a stack.  Clear values must be wiped by vg_record_clear() after use. */
+/* One customer as shown.  About 33 KiB: get one from vg_record_new()
+ * (or zero it yourself) and free it with vg_record_free(), which wipes
+ * it.  Invariant: value[i] holds len[i] bytes and a NUL when present[i];
+ * every slot beyond that is zero. */
 struct vg_record {
 	unsigned char id[VG_IDBYTES];
 	uint32_t epoch;
@@ -141,6 +148,7 @@ struct vg_record {
 /*
  * Loads customer id with the fields in the bit mask `fields` (bit i is
  * schema field i; 0 means all), decrypting only those, shown as view.
+ * out must come from vg_record_new() or have been zeroed.
  * Returns 0, VG_ENOTFOUND, VG_ECRYPTO (a field failed to open: the record
  * was tampered with or moved), or another error.
  */
@@ -148,7 +156,12 @@ VG_MUST_CHECK int vg_vault_get(struct vg_vault *v,
     const unsigned char id[VG_IDBYTES], uint32_t fields, enum vg_view view,
     struct vg_record *out);
 
-/* Wipes the values of r. */
+/* A zeroed record, or NULL when out of memory. */
+struct vg_record *vg_record_new(void);
+/* Wipes and frees r.  NULL is a no-op. */
+void vg_record_free(struct vg_record *r);
+/* Wipes the values r holds and resets it.  vg_vault_get() does this to
+ * its output first, so a reused record never mixes two customers. */
 void vg_record_clear(struct vg_record *r);
 
 /* Starts a new key epoch: new writes are sealed under a new random data

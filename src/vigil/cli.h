@@ -39,6 +39,9 @@ int cli_fail(struct vg_cli *cli, int status, const char *fmt, ...)
     VG_PRINTF(3, 4);
 /* Prints the usage line of the running command and returns EXIT_USAGE. */
 int cli_usage(struct vg_cli *cli, const char *fmt, ...) VG_PRINTF(2, 3);
+/* Reports a getopt_long failure (c is ':' for a missing value, else an
+ * unknown option) for argument vector argv; returns EXIT_USAGE. */
+int cli_optfail(struct vg_cli *cli, int c, char **argv);
 /* Prints the help of the running command to stdout; returns EXIT_OK. */
 int cli_help(struct vg_cli *cli);
 

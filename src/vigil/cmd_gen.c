@@ -26,7 +26,7 @@ cmd_gen_customers(int argc, char **argv, struct vg_cli *cli)
 	FILE *fp = stdout;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (cli_parse_u64(optarg, &count) != 0 ||
@@ -44,7 +44,7 @@ cmd_gen_customers(int argc, char **argv, struct vg_cli *cli)
 			out = optarg;
 			break;
 		default:
-			return cli_usage(cli, "unknown option");
+			return cli_optfail(cli, c, argv);
 		}
 	}
 	if (!have_count)

@@ -7,12 +7,14 @@
  * changes nothing.  Messages name file, line and field, never a value.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -127,32 +129,35 @@ read_header(struct import *im)
 			    "field '%s' has no column", im->path,
 			    (unsigned long long)row.line, im->sc->field[i].name);
 	if (im->rej != NULL) {
+		fputs("_line,_field,_reason", im->rej);
 		for (i = 0; i < row.nfields; i++) {
-			vg_csv_write_field(im->rej, row.field[i], row.len[i]);
 			fputc(',', im->rej);
+			vg_csv_write_field(im->rej, row.field[i], row.len[i]);
 		}
-		fputs("_line,_field,_reason\r\n", im->rej);
+		fputs("\r\n", im->rej);
 	}
 	return EXIT_OK;
 }
 
+/* A rejected row: line, field and reason first, so they stay in their
+ * columns whatever the row's own field count, then the row itself. */
 static void
 write_reject(struct import *im, const struct vg_csv_row *row,
     const char *field, const char *why)
 {
-	char line[32];
 	size_t i;
 
 	im->rejected++;
-	for (i = 0; i < row->nfields; i++) {
-		vg_csv_write_field(im->rej, row->field[i], row->len[i]);
-		fputc(',', im->rej);
-	}
-	snprintf(line, sizeof(line), "%llu", (unsigned long long)row->line);
-	fprintf(im->rej, "%s,", line);
+	fprintf(im->rej, "%llu,", (unsigned long long)row->line);
 	vg_csv_write_field(im->rej, field, strlen(field));
 	fputc(',', im->rej);
 	vg_csv_write_field(im->rej, why, strlen(why));
+	for (i = 0; i < row->nfields; i++) {
+		fputc(',', im->rej);
+		vg_csv_write_field(im->rej, row->field[i], row->len[i]);
+	}
+	for (; i < im->ncols; i++)
+		fputc(',', im->rej);
 	fputs("\r\n", im->rej);
 }
 
@@ -347,19 +352,60 @@ out:
 	return status;
 }
 
+/*
+ * Opens the rejects file.  It must not be the input, nor anything inside
+ * the vault directory (a typo must never truncate master.key or the
+ * database), so it is opened without truncation, checked, and only then
+ * truncated.  It holds rejected rows' values: owner only.
+ */
 static FILE *
-open_rejects(const char *path)
+open_rejects(struct vg_cli *cli, const char *path, const char *vault,
+    FILE *in)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	char vdir[PATH_MAX], rdir[PATH_MAX], tmp[PATH_MAX];
+	struct stat rs, is;
 	FILE *fp;
+	char *slash;
+	int fd, existed;
 
-	if (fd < 0)
+	existed = lstat(path, &rs) == 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		cli_fail(cli, EXIT_DATA, "cannot create '%s'", path);
 		return NULL;
+	}
+	if (fstat(fd, &rs) != 0 || !S_ISREG(rs.st_mode))
+		goto refuse;
+	if (fstat(fileno(in), &is) == 0 && rs.st_dev == is.st_dev &&
+	    rs.st_ino == is.st_ino)
+		goto refuse;
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	slash = strrchr(tmp, '/');
+	if (slash == NULL)
+		snprintf(tmp, sizeof(tmp), ".");
+	else if (slash == tmp)
+		tmp[1] = '\0';
+	else
+		*slash = '\0';
+	if (realpath(tmp, rdir) == NULL || realpath(vault, vdir) == NULL ||
+	    strcmp(rdir, vdir) == 0)
+		goto refuse;
+	if (fchmod(fd, 0600) != 0 || ftruncate(fd, 0) != 0) {
+		close(fd);
+		cli_fail(cli, EXIT_DATA, "cannot write '%s'", path);
+		return NULL;
+	}
 	fp = fdopen(fd, "w");
 	if (fp == NULL)
 		close(fd);
 	return fp;
+refuse:
+	close(fd);
+	if (!existed)
+		unlink(path);
+	cli_fail(cli, EXIT_DATA, "refusing to write rejects to '%s': it is "
+	    "the input or inside the vault", path);
+	return NULL;
 }
 
 int
@@ -380,7 +426,7 @@ cmd_import(int argc, char **argv, struct vg_cli *cli)
 	memset(&im, 0, sizeof(im));
 	im.cli = cli;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			rej_path = optarg;
@@ -389,7 +435,7 @@ cmd_import(int argc, char **argv, struct vg_cli *cli)
 			quiet = true;
 			break;
 		default:
-			return cli_usage(cli, "unknown option");
+			return cli_optfail(cli, c, argv);
 		}
 	}
 	if (argc - optind != 2)
@@ -411,8 +457,9 @@ cmd_import(int argc, char **argv, struct vg_cli *cli)
 		rc = cli_fail(cli, EXIT_DATA, "out of memory");
 		goto out;
 	}
-	if (rej_path != NULL && (im.rej = open_rejects(rej_path)) == NULL) {
-		rc = cli_fail(cli, EXIT_DATA, "cannot create '%s'", rej_path);
+	if (rej_path != NULL && (im.rej = open_rejects(cli, rej_path,
+	    argv[optind], im.in)) == NULL) {
+		rc = EXIT_DATA;
 		goto out;
 	}
 	im.progress = !quiet && cli_tty();

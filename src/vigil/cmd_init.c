@@ -47,13 +47,13 @@ cmd_init(int argc, char **argv, struct vg_cli *cli)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			schema_path = optarg;
 			break;
 		default:
-			return cli_usage(cli, "unknown option");
+			return cli_optfail(cli, c, argv);
 		}
 	}
 	if (argc - optind != 1)

@@ -38,9 +38,9 @@ cmd_keys(int argc, char **argv, struct vg_cli *cli)
 	if (strcmp(sub, "rotate") != 0 && strcmp(sub, "rewrap") != 0)
 		return cli_usage(cli, "unknown subcommand '%s'", sub);
 	optind = 1;
-	while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc - 1, argv + 1, ":", opts, NULL)) != -1) {
 		if (c != 'b' || strcmp(sub, "rewrap") != 0)
-			return cli_usage(cli, "unknown option");
+			return cli_optfail(cli, c, argv + 1);
 		if (cli_parse_u64(optarg, &batch) != 0 || batch == 0 ||
 		    batch > 100000)
 			return cli_usage(cli, "--batch takes 1 to 100000");

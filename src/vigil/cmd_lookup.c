@@ -67,7 +67,7 @@ show_ids(struct vg_cli *cli, struct vg_vault *v,
 	size_t i;
 	int rc = 0;
 
-	r = malloc(sizeof(*r));
+	r = vg_record_new();
 	if (r == NULL)
 		return cli_fail(cli, EXIT_DATA, "out of memory");
 	for (i = 0; i < n && rc == 0; i++) {
@@ -75,8 +75,7 @@ show_ids(struct vg_cli *cli, struct vg_vault *v,
 		if (rc == 0)
 			print_record(sc, r, arr);
 	}
-	vg_record_clear(r);
-	free(r);
+	vg_record_free(r);
 	if (rc != 0) {
 		json_decref(arr);
 		return cli_fail(cli, EXIT_DATA, "cannot read customer: %s",
@@ -111,7 +110,7 @@ cmd_lookup(int argc, char **argv, struct vg_cli *cli)
 	int c, rc, field, given = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			type = VG_FT_PHONE;
@@ -145,7 +144,7 @@ cmd_lookup(int argc, char **argv, struct vg_cli *cli)
 			cli->json = true;
 			break;
 		default:
-			return cli_usage(cli, "unknown option");
+			return cli_optfail(cli, c, argv);
 		}
 	}
 	if (argc - optind != 1)
@@ -180,6 +179,10 @@ cmd_lookup(int argc, char **argv, struct vg_cli *cli)
 		    vg_strerror(rc));
 	} else {
 		rc = show_ids(cli, v, ids, n);
+		if (rc == EXIT_OK && n == VG_LOOKUP_MAX)
+			fprintf(stderr, "vigil lookup: showing the first %d "
+			    "matches; more customers may share this value\n",
+			    VG_LOOKUP_MAX);
 	}
 	vg_vault_close(v);
 	return rc;
@@ -197,16 +200,16 @@ cmd_show(int argc, char **argv, struct vg_cli *cli)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (c != 'j')
-			return cli_usage(cli, "unknown option");
+			return cli_optfail(cli, c, argv);
 		cli->json = true;
 	}
 	if (argc - optind != 2)
 		return cli_usage(cli, "expected a vault directory and an id");
 	if (vg_id_parse(id[0], argv[optind + 1]) != 0)
-		return cli_fail(cli, EXIT_USAGE, "'%s' is not a customer id "
-		    "(cus_ and 26 base32 characters)", argv[optind + 1]);
+		return cli_fail(cli, EXIT_USAGE, "the second argument is not "
+		    "a customer id (cus_ and 26 base32 characters)");
 	rc = cli_open(cli, argv[optind], &v);
 	if (rc != EXIT_OK)
 		return rc;

@@ -23,7 +23,7 @@ cmd_pseudonym(int argc, char **argv, struct vg_cli *cli)
 	int c, rc, i;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			consumer = optarg;
@@ -32,7 +32,7 @@ cmd_pseudonym(int argc, char **argv, struct vg_cli *cli)
 			resolve = optarg;
 			break;
 		default:
-			return cli_usage(cli, "unknown option");
+			return cli_optfail(cli, c, argv);
 		}
 	}
 	if (consumer == NULL)
@@ -42,8 +42,8 @@ cmd_pseudonym(int argc, char **argv, struct vg_cli *cli)
 		return cli_usage(cli, "expected a vault directory and "
 		    "customer ids, or --resolve");
 	if (resolve != NULL && vg_psn_parse(psn, resolve) != 0)
-		return cli_fail(cli, EXIT_USAGE, "'%s' is not a pseudonym",
-		    resolve);
+		return cli_fail(cli, EXIT_USAGE, "the --resolve argument is "
+		    "not a pseudonym (psn_ and 39 base32 characters)");
 	rc = cli_open(cli, argv[optind], &v);
 	if (rc != EXIT_OK)
 		return rc;
@@ -62,8 +62,9 @@ cmd_pseudonym(int argc, char **argv, struct vg_cli *cli)
 	}
 	for (i = optind + 1; i < argc && rc == 0; i++) {
 		if (vg_id_parse(id, argv[i]) != 0) {
-			rc = cli_fail(cli, EXIT_USAGE, "'%s' is not a customer "
-			    "id", argv[i]);
+			rc = cli_fail(cli, EXIT_USAGE, "argument %d is not a "
+			    "customer id (cus_ and 26 base32 characters)",
+			    i - optind + 1);
 			break;
 		}
 		rc = vg_vault_pseudonym(v, consumer, id, psn);

@@ -24,9 +24,9 @@ cmd_stats(int argc, char **argv, struct vg_cli *cli)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (c != 'j')
-			return cli_usage(cli, "unknown option");
+			return cli_optfail(cli, c, argv);
 		cli->json = true;
 	}
 	if (argc - optind != 1)

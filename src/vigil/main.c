@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <errno.h>
+#include <getopt.h>
 #include <sys/stat.h>
 
 #include "vigil/vault.h"
@@ -97,8 +98,9 @@ overview(FILE *fp)
 	const struct vg_cmd *c;
 
 	fprintf(fp, "usage: vigil COMMAND [ARGS]\n\n"
-	    "vigil keeps customer data safe from insiders: an encrypted vault,\n"
-	    "purpose-bound reveals and a tamper-evident audit log.\n\n"
+	    "vigil keeps customer data safe from insiders.  Today: an encrypted\n"
+	    "vault with exact lookup, masked views and pseudonyms.  Purpose-bound\n"
+	    "reveals, the audit log and detection are being built.\n\n"
 	    "commands:\n");
 	for (c = vg_cmds; c->name != NULL; c++)
 		fprintf(fp, "  %-15s %s\n", c->name, c->summary);
@@ -139,6 +141,17 @@ cli_usage(struct vg_cli *cli, const char *fmt, ...)
 		fprintf(stderr, "%.*s", n, c->usage);
 	}
 	return EXIT_USAGE;
+}
+
+int
+cli_optfail(struct vg_cli *cli, int c, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+	int n = (int)strcspn(arg, "=");	/* never echo a --opt=VALUE value */
+
+	if (c == ':')
+		return cli_usage(cli, "option '%.*s' needs a value", n, arg);
+	return cli_usage(cli, "unknown option '%.*s'", n, arg);
 }
 
 int
@@ -237,6 +250,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cli.cmd = c->name;
+	opterr = 0;	/* cli_optfail() reports option errors */
 	for (i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
