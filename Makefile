@@ -9,7 +9,7 @@
 # Variables: SANITIZE=1 (asan+ubsan), FUZZ_TIME=seconds per fuzzer.
 
 PKG_CONFIG ?= pkg-config
-PKGS       := libsodium sqlite3 jansson
+PKGS       := libsodium sqlite3 jansson libcrypto libcurl
 PREFIX     ?= /usr/local
 VERSION    := 0.1.0
 

@@ -47,6 +47,7 @@ struct secrets {
 	unsigned char kek[VG_KEYBYTES];
 	unsigned char index_root[VG_KEYBYTES];
 	unsigned char psn_root[VG_KEYBYTES];
+	unsigned char audit_root[VG_KEYBYTES];
 	unsigned char field_key[VG_FIELDS_MAX][VG_KEYBYTES];
 	size_t ndata;
 	struct {
@@ -204,7 +205,7 @@ load_master(const char *dir, unsigned char *master, const char **source,
 
 struct load_ctx {
 	struct secrets *sec;
-	int have_index, have_psn;
+	int have_index, have_psn, have_audit;
 	int rc;
 };
 
@@ -229,6 +230,9 @@ load_key_row(void *ctx, const struct vg_key_row *k)
 	} else if (strcmp(k->kind, "pseudonym") == 0) {
 		dst = sec->psn_root;
 		lc->have_psn = 1;
+	} else if (strcmp(k->kind, "audit") == 0) {
+		dst = sec->audit_root;
+		lc->have_audit = 1;
 	} else {
 		return 0;	/* a kind from a later version: not ours */
 	}
@@ -242,7 +246,7 @@ static int
 load_keys(struct vg_vault *v)
 {
 	struct secrets *sec = v->sec;
-	struct load_ctx lc = { sec, 0, 0, 0 };
+	struct load_ctx lc = { sec, 0, 0, 0, 0 };
 	uint64_t gen, epoch;
 	size_t i;
 	int rc;
@@ -256,7 +260,7 @@ load_keys(struct vg_vault *v)
 	sodium_memzero(sec->data, sizeof(sec->data));
 	sec->ndata = 0;
 	rc = v->store->ops->key_each(v->store, load_key_row, &lc);
-	if (rc == 0 && (!lc.have_index || !lc.have_psn))
+	if (rc == 0 && (!lc.have_index || !lc.have_psn || !lc.have_audit))
 		rc = VG_EFORMAT;
 	for (i = 0; rc == 0 && i < v->schema.nfields; i++) {
 		char label[8 + VG_FIELDNAME_MAX + 1];
@@ -343,6 +347,17 @@ new_wrapped_key(struct vg_store *s, const unsigned char *kek,
 }
 
 static int
+new_vault_id(struct vg_store *s)
+{
+	unsigned char id[16];
+	char hex[33];
+
+	randombytes_buf(id, sizeof(id));
+	sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
+	return s->ops->meta_set(s, "vault_id", hex, 32);
+}
+
+static int
 init_database(struct vg_store *s, const struct vg_schema *schema,
     const unsigned char *master, const char *source)
 {
@@ -374,7 +389,9 @@ init_database(struct vg_store *s, const struct vg_schema *schema,
 	    (rc = meta_set_u64(s, "key_generation", 1)) != 0 ||
 	    (rc = new_wrapped_key(s, kek, "data", 1, "active")) != 0 ||
 	    (rc = new_wrapped_key(s, kek, "index", 0, "active")) != 0 ||
-	    (rc = new_wrapped_key(s, kek, "pseudonym", 0, "active")) != 0) {
+	    (rc = new_wrapped_key(s, kek, "pseudonym", 0, "active")) != 0 ||
+	    (rc = new_wrapped_key(s, kek, "audit", 0, "active")) != 0 ||
+	    (rc = new_vault_id(s)) != 0) {
 		s->ops->rollback(s);
 		goto out;
 	}
@@ -1545,6 +1562,63 @@ out:
 }
 
 /*-----------------------------------------------------------------------------
+ * Audit support
+ */
+
+int
+vg_vault_id(struct vg_vault *v, char out[33])
+{
+	size_t len;
+	int rc;
+
+	rc = v->store->ops->meta_get(v->store, "vault_id", out, 32, &len);
+	if (rc == 0 && len != 32)
+		rc = VG_EFORMAT;
+	out[rc == 0 ? 32 : 0] = '\0';
+	return rc;
+}
+
+int
+vg_vault_audit_seed(struct vg_vault *v, const char *chain,
+    unsigned char seed[VG_KEYBYTES])
+{
+	char label[16 + VG_FIELDNAME_MAX + 1];
+
+	if ((size_t)snprintf(label, sizeof(label), "sign:%s", chain) >=
+	    sizeof(label))
+		return VG_EINVAL;
+	vg_derive(seed, v->sec->audit_root, label);
+	return 0;
+}
+
+int
+vg_vault_probe(struct vg_vault *v, int field, const char *value, size_t len,
+    unsigned char out[VG_PROBEBYTES_VAULT], const char **why)
+{
+	unsigned char key[VG_KEYBYTES];
+	char canon[VG_NORM_MAX + 1], label[8 + VG_FIELDNAME_MAX + 1];
+	const char *dummy;
+	size_t clen;
+	int rc;
+
+	if (why == NULL)
+		why = &dummy;
+	if (field < 0 || (size_t)field >= v->schema.nfields)
+		return VG_EINVAL;
+	rc = vg_normalize(v->schema.field[field].type, value, len, canon,
+	    sizeof(canon), &clen, why);
+	if (rc != 0)
+		return VG_EINVAL;
+	snprintf(label, sizeof(label), "probe:%s", v->schema.field[field].name);
+	vg_derive(key, v->sec->audit_root, label);
+	crypto_generichash(out, VG_PROBEBYTES_VAULT, (const unsigned char *)canon,
+	    clen, key, sizeof(key));
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(canon, sizeof(canon));
+	return 0;
+}
+
+/*-----------------------------------------------------------------------------
  * Statistics and pseudonyms
  */
 
@@ -1601,24 +1675,33 @@ vg_vault_stats(struct vg_vault *v, struct vg_vault_stats *st)
 	return 0;
 }
 
-static int
-consumer_key(struct vg_vault *v, const char *consumer,
-    unsigned char key[VG_KEYBYTES])
+bool
+vg_consumer_name_ok(const char *consumer)
 {
-	char label[16 + 64 + 1];
 	size_t i, n = strlen(consumer);
 
 	if (n == 0 || n > 64 ||
 	    !((consumer[0] >= 'a' && consumer[0] <= 'z') ||
 	    (consumer[0] >= '0' && consumer[0] <= '9')))
-		return VG_EINVAL;
+		return false;
 	for (i = 0; i < n; i++) {
 		char c = consumer[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		    c == '_' || c == '.' || c == '-'))
-			return VG_EINVAL;
+			return false;
 	}
+	return true;
+}
+
+static int
+consumer_key(struct vg_vault *v, const char *consumer,
+    unsigned char key[VG_KEYBYTES])
+{
+	char label[16 + 64 + 1];
+
+	if (!vg_consumer_name_ok(consumer))
+		return VG_EINVAL;
 	snprintf(label, sizeof(label), "consumer:%s", consumer);
 	vg_derive(key, v->sec->psn_root, label);
 	return 0;

@@ -7,7 +7,8 @@
 set -eu
 
 PKGS="build-essential pkg-config libsodium-dev libsqlite3-dev sqlite3 \
-libjansson-dev libmicrohttpd-dev clang libclang-rt-dev llvm"
+libjansson-dev libmicrohttpd-dev libssl-dev libcurl4-openssl-dev python3 \
+clang libclang-rt-dev llvm"
 
 missing=""
 for p in $PKGS; do

@@ -210,9 +210,26 @@ VG_MUST_CHECK int vg_vault_stats(struct vg_vault *v, struct vg_vault_stats *st);
  * vg_vault_resolve returns VG_ECRYPTO for a pseudonym that was not made
  * by this vault for this consumer.
  */
+bool vg_consumer_name_ok(const char *consumer);
 VG_MUST_CHECK int vg_vault_pseudonym(struct vg_vault *v, const char *consumer,
     const unsigned char id[VG_IDBYTES], unsigned char psn[VG_PSNBYTES]);
 VG_MUST_CHECK int vg_vault_resolve(struct vg_vault *v, const char *consumer,
     const unsigned char psn[VG_PSNBYTES], unsigned char id[VG_IDBYTES]);
+
+/*
+ * Audit support.  vg_vault_id() gives the vault's random id (32 hex
+ * characters) used in checkpoint origins; vg_vault_audit_seed() the
+ * Ed25519 seed of an audit chain's signing key, derived from the vault's
+ * wrapped audit root; vg_vault_probe() the keyed hash under which a
+ * missed lookup of value in field is audited (the same value always gives
+ * the same hash, so list validation shows, yet the log holds no value).
+ */
+#define VG_PROBEBYTES_VAULT 16
+int vg_vault_id(struct vg_vault *v, char out[33]);
+int vg_vault_audit_seed(struct vg_vault *v, const char *chain,
+    unsigned char seed[VG_KEYBYTES]);
+VG_MUST_CHECK int vg_vault_probe(struct vg_vault *v, int field,
+    const char *value, size_t len, unsigned char out[VG_PROBEBYTES_VAULT],
+    const char **why);
 
 #endif

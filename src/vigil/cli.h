@@ -48,6 +48,19 @@ int cli_help(struct vg_cli *cli);
 /* Opens the vault in dir; on failure prints why and returns EXIT_DATA. */
 int cli_open(struct vg_cli *cli, const char *dir, struct vg_vault **v);
 
+/* The CLI's audit chain (cli_audit.c).  cli_audit_open() opens the
+ * vault's "cli" chain; cli_audit() fills principal, client and request
+ * id, appends e and waits until it is durable, returning EXIT_DATA (after
+ * saying why) when it is not; cli_audit_close() signs the final
+ * checkpoint and returns status, or EXIT_DATA if that failed. */
+struct vg_audit;
+struct vg_audit_entry;
+int cli_audit_open(struct vg_cli *cli, const char *dir, struct vg_vault *v,
+    struct vg_audit **out);
+int cli_audit(struct vg_cli *cli, struct vg_audit *a,
+    struct vg_audit_entry *e);
+int cli_audit_close(struct vg_cli *cli, struct vg_audit *a, int status);
+
 /* Parses a decimal unsigned 64-bit integer; returns 0 or -1. */
 int cli_parse_u64(const char *s, unsigned long long *out);
 
@@ -62,6 +75,10 @@ int cmd_stats(int argc, char **argv, struct vg_cli *cli);
 int cmd_keys(int argc, char **argv, struct vg_cli *cli);
 int cmd_pseudonym(int argc, char **argv, struct vg_cli *cli);
 int cmd_gen_customers(int argc, char **argv, struct vg_cli *cli);
+int cmd_audit(int argc, char **argv, struct vg_cli *cli);
+int cmd_audit_tail(int argc, char **argv, struct vg_cli *cli);
+int cmd_audit_query(int argc, char **argv, struct vg_cli *cli);
+int cmd_audit_who_viewed(int argc, char **argv, struct vg_cli *cli);
 int cmd_help(int argc, char **argv, struct vg_cli *cli);
 int cmd_version(int argc, char **argv, struct vg_cli *cli);
 

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vigil/audit.h"
 #include "vigil/csv.h"
 #include "vigil/vault.h"
 #include "cli.h"
@@ -417,6 +418,9 @@ cmd_import(int argc, char **argv, struct vg_cli *cli)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct import im;
+	struct vg_audit *a = NULL;
+	struct vg_audit_entry e = { 0 };
+	char detail[96];
 	const char *rej_path = NULL;
 	bool quiet = false;
 	double secs;
@@ -451,6 +455,9 @@ cmd_import(int argc, char **argv, struct vg_cli *cli)
 	rc = cli_open(cli, argv[optind], &im.v);
 	if (rc != EXIT_OK)
 		goto out;
+	rc = cli_audit_open(cli, argv[optind], im.v, &a);
+	if (rc != EXIT_OK)
+		goto out;
 	im.sc = vg_vault_schema(im.v);
 	im.csv = vg_csv_new_file(im.in);
 	if (im.csv == NULL) {
@@ -474,12 +481,26 @@ cmd_import(int argc, char **argv, struct vg_cli *cli)
 		goto out;
 	}
 	rc = import_rows(&im);
-	if (rc != EXIT_OK) {
+	/* The entry is durable before the customers are: if it cannot be
+	 * written, nothing is imported. */
+	snprintf(detail, sizeof(detail), "customers=%llu rejected=%llu",
+	    im.imported, im.rejected);
+	e.action = "import";
+	e.decision = rc == EXIT_OK ? "allow" : "deny";
+	e.reason = rc == EXIT_OK ? NULL : "bad_input";
+	e.detail = detail;
+	if (rc != EXIT_OK || cli_audit(cli, a, &e) != EXIT_OK) {
 		vg_vault_rollback(im.v);
+		if (rc != EXIT_OK)
+			(void)cli_audit(cli, a, &e);
+		rc = EXIT_DATA;
 		fprintf(stderr, "vigil import: nothing was imported\n");
 		goto out;
 	}
 	if (vg_vault_commit(im.v) != 0) {
+		e.decision = "deny";
+		e.reason = "commit_failed";
+		(void)cli_audit(cli, a, &e);
 		rc = cli_fail(cli, EXIT_DATA, "commit failed; nothing was "
 		    "imported");
 		goto out;
@@ -496,6 +517,7 @@ out:
 	if (im.rej != NULL && fclose(im.rej) != 0 && rc == EXIT_OK)
 		rc = cli_fail(cli, EXIT_DATA, "cannot write '%s'", rej_path);
 	vg_csv_free(im.csv);
+	rc = cli_audit_close(cli, a, rc);
 	vg_vault_close(im.v);
 	if (im.in != NULL && im.in != stdin)
 		fclose(im.in);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/audit.h"
 #include "vigil/vault.h"
 #include "cli.h"
 
@@ -44,6 +45,9 @@ cmd_init(int argc, char **argv, struct vg_cli *cli)
 	struct vg_schema schema, *sp = NULL;
 	const char *schema_path = NULL;
 	char err[VG_ERRMSG_MAX] = "";
+	struct vg_audit_entry e = { 0 };
+	struct vg_audit *a = NULL;
+	struct vg_vault *v;
 	int c, rc;
 
 	optind = 1;
@@ -68,11 +72,28 @@ cmd_init(int argc, char **argv, struct vg_cli *cli)
 	if (rc != 0)
 		return cli_fail(cli, EXIT_DATA, "%s",
 		    err[0] != '\0' ? err : vg_strerror(rc));
+	/* The audit chain starts with the vault. */
+	rc = cli_open(cli, argv[optind], &v);
+	if (rc != EXIT_OK)
+		return rc;
+	rc = cli_audit_open(cli, argv[optind], v, &a);
+	if (rc == EXIT_OK) {
+		e.action = "vault.init";
+		e.decision = "allow";
+		rc = cli_audit(cli, a, &e);
+	}
+	rc = cli_audit_close(cli, a, rc);
+	vg_vault_close(v);
+	if (rc != EXIT_OK)
+		return rc;
 	if (getenv(VG_MASTER_ENV) != NULL && *getenv(VG_MASTER_ENV) != '\0')
 		printf("created vault %s (master key from %s; no key file "
 		    "written)\n", argv[optind], VG_MASTER_ENV);
 	else
 		printf("created vault %s (master key in %s/master.key, mode "
 		    "0600: back it up offline)\n", argv[optind], argv[optind]);
+	printf("audit log in %s/audit; initial MAC key in "
+	    "%s/audit-offline/cli.mac0: move it off this machine\n",
+	    argv[optind], argv[optind]);
 	return EXIT_OK;
 }

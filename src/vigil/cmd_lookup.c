@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "vigil/audit.h"
 #include "vigil/vault.h"
 #include "cli.h"
 
@@ -56,10 +57,11 @@ print_json(json_t *root)
 	return EXIT_OK;
 }
 
-/* Shows the masked records of ids. */
+/* Shows the masked records of ids, each after its audit entry (action)
+ * is durable. */
 static int
-show_ids(struct vg_cli *cli, struct vg_vault *v,
-    unsigned char (*ids)[VG_IDBYTES], size_t n)
+show_ids(struct vg_cli *cli, struct vg_vault *v, struct vg_audit *a,
+    const char *action, unsigned char (*ids)[VG_IDBYTES], size_t n)
 {
 	const struct vg_schema *sc = vg_vault_schema(v);
 	struct vg_record *r;
@@ -71,7 +73,21 @@ show_ids(struct vg_cli *cli, struct vg_vault *v,
 	if (r == NULL)
 		return cli_fail(cli, EXIT_DATA, "out of memory");
 	for (i = 0; i < n && rc == 0; i++) {
+		struct vg_audit_entry e = { 0 };
+
 		rc = vg_vault_get(v, ids[i], 0, VG_VIEW_MASKED, r);
+		e.action = action;
+		e.customer = ids[i];
+		e.decision = rc == 0 ? "allow" : rc == VG_ENOTFOUND ? "miss" :
+		    "deny";
+		e.reason = rc == 0 ? NULL : rc == VG_ENOTFOUND ?
+		    "no_such_customer" : "record_unreadable";
+		e.detail = "view=masked";
+		if (cli_audit(cli, a, &e) != EXIT_OK) {
+			vg_record_free(r);
+			json_decref(arr);
+			return EXIT_DATA;
+		}
 		if (rc == 0)
 			print_record(sc, r, arr);
 	}
@@ -105,6 +121,7 @@ cmd_lookup(int argc, char **argv, struct vg_cli *cli)
 	const char *value = NULL, *fname = NULL, *why = NULL;
 	char namebuf[VG_FIELDNAME_MAX + 1];
 	enum vg_ftype type = 0;
+	struct vg_audit *a = NULL;
 	struct vg_vault *v;
 	size_t n;
 	int c, rc, field, given = 0;
@@ -165,25 +182,48 @@ cmd_lookup(int argc, char **argv, struct vg_cli *cli)
 		    "field %s%s", fname != NULL ? "named " : "of that type",
 		    fname != NULL ? fname : "");
 	}
+	rc = cli_audit_open(cli, argv[optind], v, &a);
+	if (rc != EXIT_OK) {
+		vg_vault_close(v);
+		return rc;
+	}
 	rc = vg_vault_lookup(v, field, value, strlen(value), ids,
 	    VG_LOOKUP_MAX, &n, &why);
-	if (rc == VG_EINVAL) {
-		rc = cli_fail(cli, EXIT_DATA, "%s: %s",
-		    vg_vault_schema(v)->field[field].name, why);
-	} else if (rc == VG_ENOTFOUND) {
-		if (cli->json)
-			printf("{\"matches\": []}\n");
-		rc = cli_fail(cli, EXIT_DATA, "no customer matches");
+	if (rc == VG_EINVAL || rc == VG_ENOTFOUND) {
+		/* Misses and malformed values are audited too: checking a
+		 * bought phone list shows up as a run of misses.  A miss is
+		 * named by a keyed hash of the value, never the value. */
+		struct vg_audit_entry e = { 0 };
+		unsigned char probe[VG_PROBEBYTES];
+		int lrc = rc;
+
+		e.action = "lookup";
+		e.fields = vg_vault_schema(v)->field[field].name;
+		e.decision = lrc == VG_ENOTFOUND ? "miss" : "deny";
+		e.reason = lrc == VG_ENOTFOUND ? "no_match" : "malformed_value";
+		if (lrc == VG_ENOTFOUND && vg_vault_probe(v, field, value,
+		    strlen(value), probe, NULL) == 0)
+			e.probe = probe;
+		rc = cli_audit(cli, a, &e);
+		if (rc == EXIT_OK && lrc == VG_EINVAL) {
+			rc = cli_fail(cli, EXIT_DATA, "%s: %s",
+			    vg_vault_schema(v)->field[field].name, why);
+		} else if (rc == EXIT_OK) {
+			if (cli->json)
+				printf("{\"matches\": []}\n");
+			rc = cli_fail(cli, EXIT_DATA, "no customer matches");
+		}
 	} else if (rc != 0) {
 		rc = cli_fail(cli, EXIT_DATA, "lookup failed: %s",
 		    vg_strerror(rc));
 	} else {
-		rc = show_ids(cli, v, ids, n);
+		rc = show_ids(cli, v, a, "lookup", ids, n);
 		if (rc == EXIT_OK && n == VG_LOOKUP_MAX)
 			fprintf(stderr, "vigil lookup: showing the first %d "
 			    "matches; more customers may share this value\n",
 			    VG_LOOKUP_MAX);
 	}
+	rc = cli_audit_close(cli, a, rc);
 	vg_vault_close(v);
 	return rc;
 }
@@ -196,6 +236,7 @@ cmd_show(int argc, char **argv, struct vg_cli *cli)
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned char id[1][VG_IDBYTES];
+	struct vg_audit *a = NULL;
 	struct vg_vault *v;
 	int c, rc;
 
@@ -213,7 +254,10 @@ cmd_show(int argc, char **argv, struct vg_cli *cli)
 	rc = cli_open(cli, argv[optind], &v);
 	if (rc != EXIT_OK)
 		return rc;
-	rc = show_ids(cli, v, id, 1);
+	rc = cli_audit_open(cli, argv[optind], v, &a);
+	if (rc == EXIT_OK)
+		rc = show_ids(cli, v, a, "view", id, 1);
+	rc = cli_audit_close(cli, a, rc);
 	vg_vault_close(v);
 	return rc;
 }

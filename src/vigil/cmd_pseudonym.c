@@ -4,7 +4,9 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "vigil/audit.h"
 #include "vigil/vault.h"
 #include "cli.h"
 
@@ -18,8 +20,11 @@ cmd_pseudonym(int argc, char **argv, struct vg_cli *cli)
 	};
 	const char *consumer = NULL, *resolve = NULL;
 	unsigned char id[VG_IDBYTES], psn[VG_PSNBYTES];
-	char text[VG_PSN_STRLEN];
+	char text[VG_PSN_STRLEN], purpose[80];
+	struct vg_audit_entry e = { 0 };
+	struct vg_audit *a = NULL;
 	struct vg_vault *v;
+	int status;
 	int c, rc, i;
 
 	optind = 1;
@@ -44,15 +49,30 @@ cmd_pseudonym(int argc, char **argv, struct vg_cli *cli)
 	if (resolve != NULL && vg_psn_parse(psn, resolve) != 0)
 		return cli_fail(cli, EXIT_USAGE, "the --resolve argument is "
 		    "not a pseudonym (psn_ and 39 base32 characters)");
+	if (!vg_consumer_name_ok(consumer))
+		return cli_fail(cli, EXIT_USAGE, "consumer names are "
+		    "[a-z0-9][a-z0-9_.-]{0,63}");
+	snprintf(purpose, sizeof(purpose), "consumer:%s", consumer);
 	rc = cli_open(cli, argv[optind], &v);
 	if (rc != EXIT_OK)
 		return rc;
+	rc = cli_audit_open(cli, argv[optind], v, &a);
+	if (rc != EXIT_OK) {
+		vg_vault_close(v);
+		return rc;
+	}
 	if (resolve != NULL) {
 		rc = vg_vault_resolve(v, consumer, psn, id);
+		e.action = "pseudonym.resolve";
+		e.purpose = purpose;
+		e.customer = rc == 0 ? id : NULL;
+		e.decision = rc == 0 ? "allow" : "deny";
+		e.reason = rc == 0 ? NULL : "not_this_consumer";
+		status = cli_audit(cli, a, &e);
+		status = cli_audit_close(cli, a, status);
 		vg_vault_close(v);
-		if (rc == VG_EINVAL)
-			return cli_fail(cli, EXIT_USAGE, "consumer names are "
-			    "[a-z0-9][a-z0-9_.-]{0,63}");
+		if (status != EXIT_OK)
+			return status;
 		if (rc != 0)
 			return cli_fail(cli, EXIT_DATA, "not a pseudonym this "
 			    "vault made for consumer '%s'", consumer);
@@ -68,10 +88,19 @@ cmd_pseudonym(int argc, char **argv, struct vg_cli *cli)
 			break;
 		}
 		rc = vg_vault_pseudonym(v, consumer, id, psn);
-		if (rc == VG_EINVAL) {
-			rc = cli_fail(cli, EXIT_USAGE, "consumer names are "
-			    "[a-z0-9][a-z0-9_.-]{0,63}");
-		} else if (rc == VG_ENOTFOUND) {
+		memset(&e, 0, sizeof(e));
+		e.action = "pseudonym";
+		e.purpose = purpose;
+		e.customer = id;
+		e.decision = rc == 0 ? "allow" : rc == VG_ENOTFOUND ? "miss" :
+		    "deny";
+		e.reason = rc == 0 ? NULL : rc == VG_ENOTFOUND ?
+		    "no_such_customer" : "failed";
+		if (cli_audit(cli, a, &e) != EXIT_OK) {
+			rc = EXIT_DATA;
+			break;
+		}
+		if (rc == VG_ENOTFOUND) {
 			rc = cli_fail(cli, EXIT_DATA, "no customer %s", argv[i]);
 		} else if (rc != 0) {
 			rc = cli_fail(cli, EXIT_DATA, "%s", vg_strerror(rc));
@@ -80,6 +109,7 @@ cmd_pseudonym(int argc, char **argv, struct vg_cli *cli)
 			printf("%s\n", text);
 		}
 	}
+	rc = cli_audit_close(cli, a, rc);
 	vg_vault_close(v);
 	return rc;
 }

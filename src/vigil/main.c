@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <sys/stat.h>
 
+#include "vigil/crypto.h"
 #include "vigil/vault.h"
 #include "cli.h"
 
@@ -68,6 +69,26 @@ const struct vg_cmd vg_cmds[] = {
 	  "A pseudonym is stable for one consumer, cannot be linked to the\n"
 	  "same customer's pseudonym for another consumer, and only the vault\n"
 	  "can resolve it.  Consumer names: [a-z0-9][a-z0-9_.-]{0,63}.\n" },
+	{ "audit", cmd_audit, "verify, query and prove the audit log",
+	  "usage: vigil audit verify DIR [--chain NAME] [--witness DIR_OR_FILE]...\n"
+	  "                          [--mac-key FILE] [--key VKEY_OR_FILE] [--json]\n"
+	  "       vigil audit tail DIR [-n N] [--chain NAME]\n"
+	  "       vigil audit query DIR [--chain NAME] [--principal P]\n"
+	  "                         [--customer cus_...] [--action A] [--decision D]\n"
+	  "                         [--since T] [--until T] [--limit N]\n"
+	  "       vigil audit who-viewed DIR cus_... [--json]\n"
+	  "       vigil audit prove DIR --seq N [--chain NAME] [--out FILE]\n"
+	  "       vigil audit check-proof PROOF.json --key VKEY_OR_FILE\n"
+	  "\n"
+	  "verify checks framing, the hash chain, MACs (with K0, from\n"
+	  "--mac-key or DIR/audit-offline), every signed checkpoint and every\n"
+	  "witness checkpoint (files or directories of .cp notes); it names\n"
+	  "the first bad entry and what is wrong, and exits 0 only when all\n"
+	  "holds.  tail and query print JSON lines with Elastic Common Schema\n"
+	  "names.  prove writes an inclusion proof of entry N against the\n"
+	  "latest checkpoint; check-proof verifies one with only the proof and\n"
+	  "the chain's verifier key (DIR/audit/CHAIN/key.pub).  Times are\n"
+	  "RFC 3339 UTC or unix seconds.\n" },
 	{ "gen-customers", cmd_gen_customers, "generate synthetic customers",
 	  "usage: vigil gen-customers --count N [--seed S] [--out FILE]\n"
 	  "\n"
@@ -233,6 +254,10 @@ main(int argc, char **argv)
 
 	/* Vault files, rejects and key files are private to their owner. */
 	umask(077);
+	if (vg_crypto_init() != 0) {
+		fprintf(stderr, "vigil: cannot initialise libsodium\n");
+		return EXIT_DATA;
+	}
 	if (argc < 2) {
 		overview(stderr);
 		return EXIT_USAGE;

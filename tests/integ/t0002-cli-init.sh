@@ -27,10 +27,13 @@ mode_is vu/master.key -rw------- "with umask 000 master.key is still 0600"
 mode_is vu/vigil.db -rw------- "with umask 000 vigil.db is still 0600"
 (umask 000 && "$VIGIL" import vu c.csv >/dev/null 2>&1)
 bad=""
-for f in vu/*; do
+for f in $(find vu -type f); do
 	[ "$(mode_of "$f")" = -rw------- ] || bad="$bad $f:$(mode_of "$f")"
 done
-is "$bad" "" "after an import under umask 000 every vault file is 0600"
+for d in $(find vu -type d); do
+	[ "$(mode_of "$d")" = drwx------ ] || bad="$bad $d:$(mode_of "$d")"
+done
+is "$bad" "" "after an import under umask 000 every vault file is 0600, every directory 0700"
 
 # An existing empty dir is fine.
 mkdir empty

@@ -1,0 +1,1077 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The audit log writer: chain creation, recovery of a torn tail, group
+ * commit on a writer thread, the forward-secure MAC key, Merkle tree
+ * levels, signed checkpoints and witness sinks.  Formats are in
+ * audit_codec.c, reading in audit_read.c, the contract in
+ * include/vigil/audit.h, the reasoning in docs/internals/audit.md.
+ *
+ * Files of a chain (vault/audit/<chain>/):
+ *   LOCK              flock'd by the one writing process
+ *   seg-<seq>.log     segments of frames, append-only
+ *   mac.state         the current MAC epoch and key, two slots
+ *   key.pub           the chain's verifier key (C2SP vkey)
+ *   checkpoints.log   every signed checkpoint, "note <len>\n<note>"
+ *   checkpoint        the latest signed checkpoint
+ *   tree/L<k>.dat     hashes of complete subtrees at level k (a cache
+ *                     rebuilt from the segments whenever it disagrees)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "vigil/audit.h"
+#include "audit_int.h"
+#include "fileio.h"
+
+#define MAX_BATCH 4096
+#define QUEUE_CAP (MAX_BATCH * 4)	/* appenders wait beyond this */
+#define LEVELS 64
+#define STATE_SLOT 64
+
+struct pending {
+	const struct vg_audit_entry *e;
+	uint64_t seq;
+	int rc;
+	int done;
+	pthread_cond_t cv;
+};
+
+struct secrets {
+	unsigned char sk[crypto_sign_SECRETKEYBYTES];
+	unsigned char mac[VG_KEYBYTES];
+};
+
+struct vg_audit {
+	char dir[PATH_MAX];		/* vault/audit/<chain> */
+	char chain[VG_CHAIN_NAME_MAX + 1];
+	char origin[VG_NOTE_NAME_MAX + 1];
+	int lockfd, segfd, statefd;
+	char segname[64];
+	uint64_t segsize, segcap;
+	uint64_t size;			/* entries = next seq */
+	unsigned char last_chain[VG_HASHBYTES];
+	int64_t last_time;
+	struct vg_merkle_range range;
+	struct secrets *sec;		/* sodium_malloc'd */
+	uint32_t mac_epoch;
+	struct vg_note_key key;
+	FILE *level[LEVELS];
+	uint64_t cp_size;
+	struct timespec cp_time;
+	uint64_t cp_every;
+	uint32_t cp_ms, batch_us;
+	char **witness;
+	size_t nwitness;
+	int (*sink)(void *, const char *, size_t);
+	void *sink_ctx;
+	int sink_error;
+	uint64_t torn_bytes;
+	/* Group commit. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv_writer;	/* the writer waits here */
+	pthread_cond_t cv_space;	/* appenders wait for queue room */
+	struct pending **q, **spare;
+	size_t qn;
+	struct timespec first_arrival;
+	size_t last_batch;
+	int stop, failed, cp_request, started;
+	pthread_t thr;
+	unsigned char *wbuf;
+};
+
+static void
+seterr(char *err, size_t cap, const char *fmt, ...) VG_PRINTF(3, 4);
+
+static void
+seterr(char *err, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || cap == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, cap, fmt, ap);
+	va_end(ap);
+}
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static double
+elapsed_ms(const struct timespec *since)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)(ts.tv_sec - since->tv_sec) * 1e3 +
+	    (double)(ts.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return VG_EIO;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+path_in(char *out, size_t cap, const char *dir, const char *name)
+{
+	return (size_t)snprintf(out, cap, "%s/%s", dir, name) < cap ? 0 :
+	    VG_ETOOBIG;
+}
+
+/*-----------------------------------------------------------------------------
+ * The MAC key state: two slots, so a crash while evolving never loses the
+ * key, and both end holding the new key, so the old one is overwritten.
+ */
+
+static void
+state_slot(unsigned char slot[STATE_SLOT], uint32_t epoch,
+    const unsigned char key[VG_KEYBYTES])
+{
+	memset(slot, 0, STATE_SLOT);
+	memcpy(slot, "VGMS", 4);
+	vg__put32(slot + 4, epoch);
+	memcpy(slot + 8, key, VG_KEYBYTES);
+	crypto_generichash(slot + 40, 16, slot, 40, NULL, 0);
+}
+
+static int
+state_write(struct vg_audit *a, uint32_t epoch,
+    const unsigned char key[VG_KEYBYTES])
+{
+	unsigned char slot[STATE_SLOT];
+	int rc = 0, i;
+
+	state_slot(slot, epoch, key);
+	for (i = 0; i < 2 && rc == 0; i++) {
+		if (pwrite(a->statefd, slot, STATE_SLOT,
+		    (off_t)(i * STATE_SLOT)) != STATE_SLOT ||
+		    fdatasync(a->statefd) != 0)
+			rc = VG_EIO;
+	}
+	sodium_memzero(slot, sizeof(slot));
+	return rc;
+}
+
+static int
+state_read(struct vg_audit *a)
+{
+	unsigned char buf[2 * STATE_SLOT], tag[16];
+	uint32_t best = 0;
+	int i, found = 0;
+
+	if (pread(a->statefd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
+		return VG_EFORMAT;
+	for (i = 0; i < 2; i++) {
+		unsigned char *s = buf + i * STATE_SLOT;
+		uint32_t e;
+
+		crypto_generichash(tag, sizeof(tag), s, 40, NULL, 0);
+		if (memcmp(s, "VGMS", 4) != 0 ||
+		    sodium_memcmp(tag, s + 40, 16) != 0)
+			continue;
+		e = vg__get32(s + 4);
+		if (!found || e > best) {
+			best = e;
+			memcpy(a->sec->mac, s + 8, VG_KEYBYTES);
+			found = 1;
+		}
+	}
+	sodium_memzero(buf, sizeof(buf));
+	if (!found)
+		return VG_EFORMAT;
+	a->mac_epoch = best;
+	return 0;
+}
+
+/*-----------------------------------------------------------------------------
+ * Tree levels
+ */
+
+static int
+level_open(struct vg_audit *a, unsigned k, const char *mode)
+{
+	char path[PATH_MAX + 32], name[32];
+
+	snprintf(name, sizeof(name), "tree/L%02u.dat", k);
+	if (path_in(path, sizeof(path), a->dir, name) != 0)
+		return VG_ETOOBIG;
+	a->level[k] = fopen(path, mode);
+	return a->level[k] != NULL ? 0 : VG_EIO;
+}
+
+static int
+level_done(void *ctx, unsigned level, uint64_t index,
+    const unsigned char hash[VG_HASHBYTES])
+{
+	struct vg_audit *a = ctx;
+
+	(void)index;
+	if (level >= LEVELS)
+		return VG_EINVAL;
+	if (a->level[level] == NULL && level_open(a, level, "ab") != 0)
+		return VG_EIO;
+	return fwrite(hash, VG_HASHBYTES, 1, a->level[level]) == 1 ? 0 :
+	    VG_EIO;
+}
+
+static int
+levels_flush(struct vg_audit *a)
+{
+	int k, rc = 0;
+
+	for (k = 0; k < LEVELS; k++)
+		if (a->level[k] != NULL && fflush(a->level[k]) != 0)
+			rc = VG_EIO;
+	return rc;
+}
+
+/* True when every level file holds exactly the complete subtrees of a
+ * tree of a->size leaves. */
+static int
+levels_consistent(struct vg_audit *a)
+{
+	char path[PATH_MAX + 32], name[32];
+	struct stat sb;
+	unsigned k;
+
+	for (k = 0; k < LEVELS; k++) {
+		uint64_t want = (a->size >> k) * VG_HASHBYTES;
+
+		snprintf(name, sizeof(name), "tree/L%02u.dat", k);
+		if (path_in(path, sizeof(path), a->dir, name) != 0)
+			return 0;
+		if (stat(path, &sb) != 0) {
+			if (want != 0)
+				return 0;
+			continue;
+		}
+		if ((uint64_t)sb.st_size != want)
+			return 0;
+	}
+	return 1;
+}
+
+/* Rebuilds every level file from the segments. */
+static int
+levels_rebuild(struct vg_audit *a)
+{
+	struct vg_audit_reader *r;
+	struct vg_audit_record *rec;
+	struct vg_merkle_range range;
+	unsigned k;
+	int rc;
+
+	for (k = 0; k < LEVELS; k++) {
+		if (a->level[k] != NULL)
+			fclose(a->level[k]);
+		a->level[k] = NULL;
+		if (level_open(a, k, "wb") != 0)
+			return VG_EIO;
+	}
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return VG_ENOMEM;
+	vg_merkle_range_init(&range);
+	rc = vg_audit_reader_open(a->dir, &r);
+	while (rc == 0 && range.size < a->size) {
+		rc = vg_audit_reader_next(r, rec);
+		if (rc == 1)
+			rc = vg_merkle_range_append(&range, rec->leaf,
+			    level_done, a);
+		else if (rc == 0)
+			rc = VG_EFORMAT;	/* fewer entries than counted */
+	}
+	vg_audit_reader_close(r);
+	free(rec);
+	if (rc == 0)
+		rc = levels_flush(a);
+	for (k = 0; k < LEVELS; k++) {
+		fclose(a->level[k]);
+		a->level[k] = NULL;
+	}
+	return rc;
+}
+
+/*-----------------------------------------------------------------------------
+ * Segments
+ */
+
+static int
+segment_new(struct vg_audit *a)
+{
+	unsigned char head[VG_SEG_HEADER_MAX];
+	char path[PATH_MAX + 64];
+	size_t hlen;
+	int fd;
+
+	if (a->segfd >= 0) {
+		if (fdatasync(a->segfd) != 0)
+			return VG_EIO;
+		close(a->segfd);
+		a->segfd = -1;
+	}
+	snprintf(a->segname, sizeof(a->segname), "seg-%016llx.log",
+	    (unsigned long long)a->size);
+	if (path_in(path, sizeof(path), a->dir, a->segname) != 0)
+		return VG_ETOOBIG;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
+	    0600);
+	if (fd < 0)
+		return VG_EIO;
+	hlen = vg__audit_seg_header(head, a->size, a->last_chain, a->chain);
+	if (write_all(fd, head, hlen) != 0 || fdatasync(fd) != 0 ||
+	    vg__dir_sync(a->dir) != 0) {
+		close(fd);
+		unlink(path);
+		return VG_EIO;
+	}
+	a->segfd = fd;
+	a->segsize = hlen;
+	return 0;
+}
+
+/*-----------------------------------------------------------------------------
+ * Checkpoints
+ */
+
+static int
+write_witness(const char *dir, const char *name, const char *note,
+    size_t len)
+{
+	char path[PATH_MAX + 80], tmp[PATH_MAX + 96];
+	int fd, rc;
+
+	if (path_in(path, sizeof(path), dir, name) != 0)
+		return VG_ETOOBIG;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0644);
+	if (fd < 0)
+		return VG_EIO;
+	rc = write_all(fd, note, len);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = VG_EIO;
+	close(fd);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = VG_EIO;
+	if (rc != 0)
+		unlink(tmp);
+	else
+		rc = vg__dir_sync(dir);
+	return rc;
+}
+
+/* Signs a checkpoint of the current tree, stores and publishes it, then
+ * evolves the MAC key.  Called by the writer thread only. */
+static int
+checkpoint_now(struct vg_audit *a)
+{
+	struct vg_checkpoint c;
+	char text[1024], note[VG_NOTE_MAX], head[32], name[96], path[PATH_MAX + 32];
+	size_t tlen, nlen, i;
+	int fd, rc, hl;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.origin, sizeof(c.origin), "%s", a->origin);
+	c.size = a->size;
+	vg_merkle_range_root(&a->range, c.root);
+	c.next = 1;
+	snprintf(c.ext[0], sizeof(c.ext[0]), "time %lld",
+	    (long long)(a->last_time > now_ns() ? a->last_time : now_ns()));
+	rc = vg_checkpoint_format(&c, text, sizeof(text), &tlen);
+	if (rc == 0)
+		rc = vg_note_sign(text, tlen, a->origin, a->sec->sk, note,
+		    sizeof(note), &nlen);
+	if (rc != 0)
+		return rc;
+
+	/* The permanent record first, then the "latest" file. */
+	if (path_in(path, sizeof(path), a->dir, "checkpoints.log") != 0)
+		return VG_ETOOBIG;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return VG_EIO;
+	hl = snprintf(head, sizeof(head), "note %zu\n", nlen);
+	rc = write_all(fd, head, (size_t)hl);
+	if (rc == 0)
+		rc = write_all(fd, note, nlen);
+	if (rc == 0 && fdatasync(fd) != 0)
+		rc = VG_EIO;
+	close(fd);
+	if (rc == 0)
+		rc = write_witness(a->dir, "checkpoint", note, nlen);
+	if (rc != 0)
+		return rc;
+
+	/* Witnesses outside the vault: a failure is reported, not fatal. */
+	snprintf(name, sizeof(name), "%s-%016llx.cp", a->chain,
+	    (unsigned long long)c.size);
+	for (i = 0; i < a->nwitness; i++)
+		if (write_witness(a->witness[i], name, note, nlen) != 0)
+			a->sink_error = 1;
+	if (a->sink != NULL && a->sink(a->sink_ctx, note, nlen) != 0)
+		a->sink_error = 1;
+
+	/* Forward security: the next epoch's key, the old one erased. */
+	sodium_mprotect_readwrite(a->sec);
+	vg_audit_mac_evolve(a->sec->mac);
+	rc = state_write(a, a->mac_epoch + 1, a->sec->mac);
+	sodium_mprotect_readonly(a->sec);
+	if (rc != 0)
+		return rc;
+	a->mac_epoch++;
+	a->cp_size = a->size;
+	clock_gettime(CLOCK_MONOTONIC, &a->cp_time);
+	return 0;
+}
+
+static int
+checkpoint_due(struct vg_audit *a)
+{
+	if (a->size == a->cp_size)
+		return 0;
+	return a->cp_request || a->stop ||
+	    a->size - a->cp_size >= a->cp_every ||
+	    elapsed_ms(&a->cp_time) >= (double)a->cp_ms;
+}
+
+/*-----------------------------------------------------------------------------
+ * The writer thread
+ */
+
+/* Encodes, chains, MACs, writes and syncs one batch. */
+static int
+write_batch(struct vg_audit *a, struct pending **batch, size_t n)
+{
+	unsigned char (*leaves)[VG_HASHBYTES];
+	uint64_t seq = a->size, old = a->segsize;
+	unsigned char chain[VG_HASHBYTES];
+	size_t i, pos = 0, nleaves = 0;
+	int64_t t = a->last_time;
+	int rc = 0;
+
+	leaves = malloc(n * VG_HASHBYTES);
+	if (leaves == NULL)
+		return VG_ENOMEM;
+	memcpy(chain, a->last_chain, VG_HASHBYTES);
+	for (i = 0; i < n; i++) {
+		struct pending *p = batch[i];
+		unsigned char *f = a->wbuf + pos;
+		size_t blen;
+		int64_t now = now_ns();
+
+		if (now > t)
+			t = now;
+		p->rc = vg_audit_encode(p->e, seq, t, a->chain,
+		    f + VG_FRAME_HEAD, VG_AUDIT_BODY_MAX, &blen);
+		if (p->rc != 0)
+			continue;	/* refused: takes no sequence number */
+		f[0] = 'V';
+		f[1] = 'E';
+		vg__put32(f + 2, (uint32_t)blen);
+		vg__put32(f + 6, a->mac_epoch);
+		vg_merkle_leaf_hash(leaves[nleaves], f + VG_FRAME_HEAD, blen);
+		vg__audit_chain(chain, chain, leaves[nleaves]);
+		memcpy(f + VG_FRAME_HEAD + blen, chain, VG_HASHBYTES);
+		vg_audit_frame_mac(f + VG_FRAME_HEAD + blen + VG_HASHBYTES,
+		    a->sec->mac, a->mac_epoch, seq, chain);
+		pos += VG_FRAME_HEAD + blen + VG_FRAME_TAIL;
+		p->seq = seq++;
+		nleaves++;
+	}
+	if (nleaves > 0) {
+		rc = write_all(a->segfd, a->wbuf, pos);
+		if (rc == 0 && fdatasync(a->segfd) != 0)
+			rc = VG_EIO;
+		if (rc != 0) {
+			/* Fail closed; the partial frames are a torn tail
+			 * for the next open, but try to cut them now. */
+			if (ftruncate(a->segfd, (off_t)old) == 0)
+				(void)fdatasync(a->segfd);
+		}
+	}
+	if (rc == 0) {
+		for (i = 0; i < nleaves && rc == 0; i++)
+			rc = vg_merkle_range_append(&a->range, leaves[i],
+			    level_done, a);
+		(void)levels_flush(a);	/* a cache: rebuilt when wrong */
+		rc = 0;
+		a->size = seq;
+		a->segsize = old + pos;
+		a->last_time = t;
+		memcpy(a->last_chain, chain, VG_HASHBYTES);
+	}
+	free(leaves);
+	return rc;
+}
+
+static void
+add_us(struct timespec *ts, uint32_t us)
+{
+	ts->tv_nsec += (long)us * 1000;
+	while (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct vg_audit *a = arg;
+	struct pending **batch;
+	size_t n, i;
+	int rc;
+
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (a->qn == 0 && !a->stop && !a->cp_request) {
+			if (a->size > a->cp_size) {
+				struct timespec dl;
+
+				clock_gettime(CLOCK_REALTIME, &dl);
+				add_us(&dl, a->cp_ms * 1000u);
+				if (pthread_cond_timedwait(&a->cv_writer,
+				    &a->mu, &dl) == ETIMEDOUT)
+					break;
+			} else {
+				pthread_cond_wait(&a->cv_writer, &a->mu);
+			}
+		}
+		/* Under concurrency, wait a little for more to share the
+		 * flush; a lone appender is never delayed. */
+		if (a->qn > 0 && a->batch_us > 0 && a->last_batch > 1 &&
+		    !a->stop) {
+			struct timespec dl = a->first_arrival;
+
+			add_us(&dl, a->batch_us);
+			while (a->qn < MAX_BATCH && !a->stop &&
+			    pthread_cond_timedwait(&a->cv_writer, &a->mu,
+			    &dl) != ETIMEDOUT)
+				;
+		}
+		n = a->qn < MAX_BATCH ? a->qn : MAX_BATCH;
+		batch = a->q;
+		if (n < a->qn) {
+			/* Keep the rest queued, in order. */
+			memcpy(a->spare, a->q + n, (a->qn - n) * sizeof(*a->q));
+		}
+		a->q = a->spare;
+		a->spare = batch;
+		a->qn -= n;
+		if (a->qn > 0)
+			clock_gettime(CLOCK_REALTIME, &a->first_arrival);
+		pthread_mutex_unlock(&a->mu);
+
+		rc = a->failed;
+		if (rc == 0 && n > 0) {
+			if (a->segsize >= a->segcap)
+				rc = segment_new(a);
+			if (rc == 0)
+				rc = write_batch(a, batch, n);
+		}
+		if (rc == 0 && checkpoint_due(a))
+			rc = checkpoint_now(a);
+
+		pthread_mutex_lock(&a->mu);
+		if (rc != 0 && !a->failed)
+			a->failed = VG_EIO;
+		a->cp_request = 0;
+		if (n > 0)
+			a->last_batch = n;
+		for (i = 0; i < n; i++) {
+			struct pending *p = batch[i];
+
+			if (a->failed && p->rc == 0)
+				p->rc = VG_EIO;
+			p->done = 1;
+			pthread_cond_signal(&p->cv);
+		}
+		pthread_cond_broadcast(&a->cv_writer);	/* checkpoint waiters */
+		pthread_cond_broadcast(&a->cv_space);
+		if (a->stop && a->qn == 0)
+			break;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+int
+vg_audit_append(struct vg_audit *a, const struct vg_audit_entry *e,
+    uint64_t *seq)
+{
+	struct pending p;
+	int rc;
+
+	p.e = e;
+	p.seq = 0;
+	p.rc = 0;
+	p.done = 0;
+	pthread_cond_init(&p.cv, NULL);
+	pthread_mutex_lock(&a->mu);
+	while (a->qn == QUEUE_CAP && !a->failed && !a->stop)
+		pthread_cond_wait(&a->cv_space, &a->mu);
+	if (a->failed || a->stop) {
+		rc = a->failed ? VG_EIO : VG_EINVAL;
+		pthread_mutex_unlock(&a->mu);
+		pthread_cond_destroy(&p.cv);
+		return rc;
+	}
+	if (a->qn == 0)
+		clock_gettime(CLOCK_REALTIME, &a->first_arrival);
+	a->q[a->qn++] = &p;
+	/* Broadcast: checkpoint callers wait on the same condition. */
+	if (a->qn == 1 || a->qn >= MAX_BATCH)
+		pthread_cond_broadcast(&a->cv_writer);
+	while (!p.done)
+		pthread_cond_wait(&p.cv, &a->mu);
+	pthread_mutex_unlock(&a->mu);
+	pthread_cond_destroy(&p.cv);
+	rc = p.rc;
+	if (rc == 0 && seq != NULL)
+		*seq = p.seq;
+	return rc;
+}
+
+int
+vg_audit_checkpoint(struct vg_audit *a)
+{
+	int rc;
+
+	pthread_mutex_lock(&a->mu);
+	a->cp_request = 1;
+	pthread_cond_broadcast(&a->cv_writer);
+	while (a->cp_request && !a->failed)
+		pthread_cond_wait(&a->cv_writer, &a->mu);
+	rc = a->failed ? VG_EIO : 0;
+	pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
+void
+vg_audit_status(struct vg_audit *a, struct vg_audit_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&a->mu);
+	st->size = a->size;
+	st->checkpoint_size = a->cp_size;
+	st->mac_epoch = a->mac_epoch;
+	st->torn_bytes = a->torn_bytes;
+	vg_merkle_range_root(&a->range, st->root);
+	pthread_mutex_unlock(&a->mu);
+	vg_note_vkey_format(&a->key, st->vkey, sizeof(st->vkey));
+}
+
+/*-----------------------------------------------------------------------------
+ * Open and close
+ */
+
+static void
+audit_free(struct vg_audit *a)
+{
+	size_t i;
+	int k;
+
+	if (a == NULL)
+		return;
+	for (k = 0; k < LEVELS; k++)
+		if (a->level[k] != NULL)
+			fclose(a->level[k]);
+	if (a->segfd >= 0)
+		close(a->segfd);
+	if (a->statefd >= 0)
+		close(a->statefd);
+	if (a->lockfd >= 0)
+		close(a->lockfd);	/* releases the flock */
+	if (a->sec != NULL)
+		sodium_free(a->sec);
+	for (i = 0; i < a->nwitness; i++)
+		free(a->witness[i]);
+	free(a->witness);
+	free(a->q);
+	free(a->spare);
+	free(a->wbuf);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv_writer);
+	pthread_cond_destroy(&a->cv_space);
+	free(a);
+}
+
+static int
+mkdir_p(const char *path)
+{
+	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+		return 0;
+	return VG_EIO;
+}
+
+/* First use of a chain: K_0 for offline keeping, K_1 in the state file,
+ * the verifier key. */
+static int
+chain_create(struct vg_audit *a, const char *vault_dir, char *err,
+    size_t errcap)
+{
+	char path[PATH_MAX + 128], off[PATH_MAX + 32], vkey[VG_VKEY_MAX + 2];
+	char b64[64], text[256];
+	unsigned char *k0;
+	int rc, n;
+
+	if (path_in(off, sizeof(off), vault_dir, "audit-offline") != 0)
+		return VG_ETOOBIG;
+	if (mkdir_p(off) != 0) {
+		seterr(err, errcap, "cannot create '%s'", off);
+		return VG_EIO;
+	}
+	k0 = vg_secret_new(VG_KEYBYTES);
+	if (k0 == NULL)
+		return VG_ENOMEM;
+	randombytes_buf(k0, VG_KEYBYTES);
+	vg_b64_encode_key(b64, sizeof(b64), k0);
+	n = snprintf(text, sizeof(text), "# vigil audit chain '%s': initial "
+	    "MAC key K0.\n# Move this file off the server; keep it to "
+	    "verify MACs (vigil audit verify --mac-key).\n%s\n", a->chain,
+	    b64);
+	sodium_memzero(b64, sizeof(b64));
+	snprintf(path, sizeof(path), "%s/%s.mac0", off, a->chain);
+	rc = vg__file_create_durable(path, text, (size_t)n, 0600);
+	sodium_memzero(text, sizeof(text));
+	if (rc != 0) {
+		vg_secret_free(k0);
+		seterr(err, errcap, "cannot write '%s'", path);
+		return rc;
+	}
+	vg_audit_mac_evolve(k0);	/* K_1: the node never keeps K_0 */
+	rc = state_write(a, 1, k0);
+	vg_secret_free(k0);
+	if (rc != 0) {
+		seterr(err, errcap, "cannot write the MAC key state");
+		return rc;
+	}
+	n = vg_note_vkey_format(&a->key, vkey, sizeof(vkey) - 1);
+	if (n != 0)
+		return VG_EINVAL;
+	strncat(vkey, "\n", sizeof(vkey) - strlen(vkey) - 1);
+	if (path_in(path, sizeof(path), a->dir, "key.pub") != 0)
+		return VG_ETOOBIG;
+	rc = vg__file_create_durable(path, vkey, strlen(vkey), 0600);
+	if (rc != 0)
+		seterr(err, errcap, "cannot write '%s'", path);
+	return rc;
+}
+
+/* Reads the latest checkpoint's size (0 when there is none). */
+static int
+load_checkpoint(struct vg_audit *a)
+{
+	char path[PATH_MAX + 32], note[VG_NOTE_MAX];
+	struct vg_checkpoint c;
+	const char *why;
+	size_t tlen;
+	ssize_t n;
+	int fd;
+
+	if (path_in(path, sizeof(path), a->dir, "checkpoint") != 0)
+		return VG_ETOOBIG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : VG_EIO;
+	n = read(fd, note, sizeof(note));
+	close(fd);
+	if (n <= 0 || vg_note_verify(note, (size_t)n, &a->key, &tlen,
+	    &why) != 0 || vg_checkpoint_parse(&c, note, tlen, &why) != 0)
+		return VG_EFORMAT;
+	a->cp_size = c.size;
+	return 0;
+}
+
+/* Scans the chain, cuts a torn tail, and loads size, chain and tree. */
+static int
+recover(struct vg_audit *a, char *err, size_t errcap)
+{
+	struct vg_audit_reader *r;
+	struct vg_audit_reader_state st;
+	struct vg_audit_record *rec;
+	char path[PATH_MAX + 64];
+	const char *why, *seg;
+	uint64_t eseq, eoff;
+	int rc;
+
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL)
+		return VG_ENOMEM;
+	rc = vg_audit_reader_open(a->dir, &r);
+	if (rc != 0) {
+		free(rec);
+		return rc;
+	}
+	vg_merkle_range_init(&a->range);
+	while ((rc = vg_audit_reader_next(r, rec)) == 1)
+		(void)vg_merkle_range_append(&a->range, rec->leaf, NULL, NULL);
+	free(rec);
+	if (rc != 0) {
+		why = vg_audit_reader_error(r, &eseq, &eoff, &seg);
+		seterr(err, errcap, "audit chain '%s' is damaged at %s offset "
+		    "%llu: %s; run 'vigil audit verify'", a->chain, seg,
+		    (unsigned long long)eoff, why);
+		vg_audit_reader_close(r);
+		return VG_EFORMAT;
+	}
+	vg__audit_reader_state(r, &st);
+	vg_audit_reader_close(r);
+	a->size = st.next_seq;
+	memcpy(a->last_chain, st.last_chain, VG_HASHBYTES);
+	a->last_time = st.last_time;
+	if (st.max_epoch > a->mac_epoch) {
+		seterr(err, errcap, "audit chain '%s' has entries of MAC epoch "
+		    "%u but the key state is at epoch %u (state rolled "
+		    "back?)", a->chain, st.max_epoch, a->mac_epoch);
+		return VG_EFORMAT;
+	}
+	snprintf(a->segname, sizeof(a->segname), "%s", st.last_segment);
+	a->segsize = st.last_segment_size;
+	if (st.torn && st.last_segment[0] != '\0') {
+		if (path_in(path, sizeof(path), a->dir, st.last_segment) != 0)
+			return VG_ETOOBIG;
+		a->torn_bytes = st.torn_bytes;
+		if (st.torn_offset == 0) {
+			/* Even the header was torn: the segment is empty. */
+			if (unlink(path) != 0)
+				return VG_EIO;
+			a->segname[0] = '\0';
+		} else if (truncate(path, (off_t)st.torn_offset) != 0) {
+			return VG_EIO;
+		}
+		a->segsize = st.torn_offset;
+		if (vg__dir_sync(a->dir) != 0)
+			return VG_EIO;
+	}
+	rc = load_checkpoint(a);
+	if (rc != 0) {
+		seterr(err, errcap, "audit chain '%s': its latest checkpoint "
+		    "does not verify", a->chain);
+		return rc;
+	}
+	if (a->cp_size > a->size) {
+		seterr(err, errcap, "audit chain '%s' holds %llu entries but "
+		    "its checkpoint covers %llu: entries were removed",
+		    a->chain, (unsigned long long)a->size,
+		    (unsigned long long)a->cp_size);
+		return VG_EFORMAT;
+	}
+	if (!levels_consistent(a) && (rc = levels_rebuild(a)) != 0)
+		return rc;
+	return 0;
+}
+
+static int
+lock_chain(struct vg_audit *a)
+{
+	char path[PATH_MAX + 32];
+	int tries;
+
+	if (path_in(path, sizeof(path), a->dir, "LOCK") != 0)
+		return VG_ETOOBIG;
+	a->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (a->lockfd < 0)
+		return VG_EIO;
+	for (tries = 0; tries < 100; tries++) {
+		if (flock(a->lockfd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return VG_EIO;
+		usleep(50000);
+	}
+	return VG_EBUSY;
+}
+
+int
+vg_audit_open(const struct vg_audit_opts *o, struct vg_audit **out,
+    char *err, size_t errcap)
+{
+	struct vg_audit *a;
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	char path[PATH_MAX + 64];
+	struct stat sb;
+	int rc, created = 0;
+	size_t i;
+
+	*out = NULL;
+	if (vg_crypto_init() != 0)
+		return VG_ECRYPTO;
+	if (!vg__audit_chain_name_ok(o->chain) || o->origin == NULL ||
+	    o->origin[0] == '\0' || strlen(o->origin) > VG_NOTE_NAME_MAX ||
+	    strpbrk(o->origin, " +\n") != NULL || o->sign_seed == NULL) {
+		seterr(err, errcap, "invalid audit chain name or origin");
+		return VG_EINVAL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return VG_ENOMEM;
+	a->lockfd = a->segfd = a->statefd = -1;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv_writer, NULL);
+	pthread_cond_init(&a->cv_space, NULL);
+	snprintf(a->chain, sizeof(a->chain), "%s", o->chain);
+	snprintf(a->origin, sizeof(a->origin), "%s", o->origin);
+	a->cp_every = o->checkpoint_every ? o->checkpoint_every : 100000;
+	a->cp_ms = o->checkpoint_ms ? o->checkpoint_ms : 1000;
+	a->batch_us = o->batch_us ? o->batch_us : 1000;
+	a->segcap = o->segment_bytes ? o->segment_bytes : 64u << 20;
+	a->sink = o->sink;
+	a->sink_ctx = o->sink_ctx;
+	a->q = calloc(QUEUE_CAP, sizeof(*a->q));
+	a->spare = calloc(QUEUE_CAP, sizeof(*a->spare));
+	a->wbuf = malloc((size_t)MAX_BATCH * VG_FRAME_MAX);
+	a->sec = sodium_malloc(sizeof(*a->sec));
+	if (a->q == NULL || a->spare == NULL || a->wbuf == NULL ||
+	    a->sec == NULL) {
+		rc = VG_ENOMEM;
+		goto fail;
+	}
+	if (o->nwitness_dirs > 0) {
+		a->witness = calloc(o->nwitness_dirs, sizeof(*a->witness));
+		if (a->witness == NULL) {
+			rc = VG_ENOMEM;
+			goto fail;
+		}
+		for (i = 0; i < o->nwitness_dirs; i++) {
+			a->witness[i] = strdup(o->witness_dirs[i]);
+			if (a->witness[i] == NULL) {
+				rc = VG_ENOMEM;
+				goto fail;
+			}
+			a->nwitness++;
+		}
+	}
+
+	/* Directories and the writer's lock. */
+	if (path_in(path, sizeof(path), o->vault_dir, "audit") != 0 ||
+	    mkdir_p(path) != 0 ||
+	    (size_t)snprintf(a->dir, sizeof(a->dir), "%s/%s", path,
+	    o->chain) >= sizeof(a->dir) || mkdir_p(a->dir) != 0 ||
+	    path_in(path, sizeof(path), a->dir, "tree") != 0 ||
+	    mkdir_p(path) != 0) {
+		seterr(err, errcap, "cannot create the audit directory for "
+		    "chain '%s'", o->chain);
+		rc = VG_EIO;
+		goto fail;
+	}
+	rc = lock_chain(a);
+	if (rc != 0) {
+		seterr(err, errcap, "audit chain '%s' is %s", o->chain,
+		    rc == VG_EBUSY ? "being written by another process" :
+		    "not lockable");
+		goto fail;
+	}
+
+	/* Keys. */
+	crypto_sign_seed_keypair(pk, a->sec->sk, o->sign_seed);
+	vg_note_key_init(&a->key, a->origin, pk);
+	if (path_in(path, sizeof(path), a->dir, "mac.state") != 0) {
+		rc = VG_ETOOBIG;
+		goto fail;
+	}
+	created = stat(path, &sb) != 0;
+	a->statefd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (a->statefd < 0) {
+		seterr(err, errcap, "cannot open '%s'", path);
+		rc = VG_EIO;
+		goto fail;
+	}
+	if (created)
+		rc = chain_create(a, o->vault_dir, err, errcap);
+	if (rc == 0)
+		rc = state_read(a);
+	if (rc != 0) {
+		if (err != NULL && err[0] == '\0')
+			seterr(err, errcap, "audit chain '%s': MAC key state "
+			    "is damaged", o->chain);
+		goto fail;
+	}
+	sodium_mprotect_readonly(a->sec);
+
+	/* The log itself. */
+	rc = recover(a, err, errcap);
+	if (rc != 0)
+		goto fail;
+	if (a->segname[0] == '\0') {
+		rc = segment_new(a);
+	} else {
+		if (path_in(path, sizeof(path), a->dir, a->segname) != 0) {
+			rc = VG_ETOOBIG;
+			goto fail;
+		}
+		a->segfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		rc = a->segfd < 0 ? VG_EIO : 0;
+	}
+	if (rc != 0) {
+		seterr(err, errcap, "cannot open the audit segment for "
+		    "writing");
+		goto fail;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &a->cp_time);
+	if (pthread_create(&a->thr, NULL, writer_main, a) != 0) {
+		rc = VG_ENOMEM;
+		goto fail;
+	}
+	a->started = 1;
+	*out = a;
+	return 0;
+fail:
+	audit_free(a);
+	return rc;
+}
+
+int
+vg_audit_close(struct vg_audit *a)
+{
+	int rc;
+
+	if (a == NULL)
+		return 0;
+	pthread_mutex_lock(&a->mu);
+	a->stop = 1;
+	pthread_cond_broadcast(&a->cv_writer);
+	pthread_cond_broadcast(&a->cv_space);
+	pthread_mutex_unlock(&a->mu);
+	if (a->started)
+		pthread_join(a->thr, NULL);
+	if (a->segfd >= 0 && fdatasync(a->segfd) != 0 && !a->failed)
+		a->failed = VG_EIO;
+	rc = a->failed;
+	audit_free(a);
+	return rc;
+}

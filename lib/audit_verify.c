@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vg_audit_verify(): everything that can be checked about a chain by
+ * whoever holds it, its verifier key, perhaps K_0, and perhaps witness
+ * checkpoints.  In order: framing, sequence, time order and the public
+ * hash chain (the reader), MACs under keys evolved from K_0, every
+ * checkpoint's signature and its Merkle root at its size, and every
+ * witness checkpoint likewise.  The first problem is named with its
+ * sequence number, segment and offset, and classified.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "vigil/audit.h"
+#include "audit_int.h"
+
+#define CP_MAX 1000000		/* checkpoints considered per chain */
+
+struct cp {
+	uint64_t size;
+	unsigned char root[VG_HASHBYTES];
+	int witness;			/* from a witness, not the chain */
+	char source[96];
+};
+
+struct cps {
+	struct cp *v;
+	size_t n, cap;
+	const struct vg_note_key *key;
+	struct vg_audit_verify_result *res;
+	int witness;
+	const char *source;
+	int bad;			/* first signature problem seen */
+};
+
+static void
+problem(struct vg_audit_verify_result *res, const char *what, uint64_t seq,
+    const char *fmt, ...) VG_PRINTF(4, 5);
+
+static void
+problem(struct vg_audit_verify_result *res, const char *what, uint64_t seq,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!res->ok)
+		return;		/* keep the first */
+	res->ok = 0;
+	snprintf(res->what, sizeof(res->what), "%s", what);
+	res->seq = seq;
+	res->seq_end = seq;
+	va_start(ap, fmt);
+	vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
+	va_end(ap);
+}
+
+int
+vg_audit_each_checkpoint(const char *path,
+    int (*fn)(void *ctx, const char *note, size_t len), void *ctx)
+{
+	char head[32], *note;
+	FILE *fp;
+	int rc = 0;
+
+	fp = fopen(path, "rb");
+	if (fp == NULL)
+		return errno == ENOENT ? 0 : VG_EIO;
+	note = malloc(VG_NOTE_MAX);
+	if (note == NULL) {
+		fclose(fp);
+		return VG_ENOMEM;
+	}
+	while (rc == 0 && fgets(head, sizeof(head), fp) != NULL) {
+		char *end;
+		unsigned long len;
+
+		if (strncmp(head, "note ", 5) != 0) {
+			rc = VG_EFORMAT;
+			break;
+		}
+		errno = 0;
+		len = strtoul(head + 5, &end, 10);
+		if (errno != 0 || *end != '\n' || len == 0 ||
+		    len > VG_NOTE_MAX ||
+		    fread(note, 1, len, fp) != len) {
+			rc = VG_EFORMAT;
+			break;
+		}
+		rc = fn(ctx, note, len);
+	}
+	free(note);
+	fclose(fp);
+	return rc;
+}
+
+/* Adds one signed checkpoint note after checking its signature. */
+static int
+add_note(void *ctx, const char *note, size_t len)
+{
+	struct cps *c = ctx;
+	struct vg_checkpoint ck;
+	const char *why;
+	size_t tlen;
+	struct cp *p;
+
+	if (vg_note_verify(note, len, c->key, &tlen, &why) != 0) {
+		if (!c->bad) {
+			c->bad = 1;
+			problem(c->res, c->witness ? "inconsistent with "
+			    "witness" : "bad signature", 0, "%s: checkpoint "
+			    "not signed by %s (%s)", c->source, c->key->name,
+			    c->witness ? "the log was re-signed or its key "
+			    "replaced" : "forged or key replaced");
+		}
+		return 0;
+	}
+	if (vg_checkpoint_parse(&ck, note, tlen, &why) != 0) {
+		problem(c->res, "malformed", 0, "%s: checkpoint text: %s",
+		    c->source, why);
+		return 0;
+	}
+	if (strcmp(ck.origin, c->key->name) != 0)
+		return 0;	/* another log's checkpoint */
+	if (c->n == c->cap) {
+		struct cp *nv;
+
+		if (c->cap >= CP_MAX)
+			return VG_ETOOBIG;
+		c->cap = c->cap ? c->cap * 2 : 64;
+		nv = realloc(c->v, c->cap * sizeof(*c->v));
+		if (nv == NULL)
+			return VG_ENOMEM;
+		c->v = nv;
+	}
+	p = &c->v[c->n++];
+	p->size = ck.size;
+	memcpy(p->root, ck.root, VG_HASHBYTES);
+	p->witness = c->witness;
+	snprintf(p->source, sizeof(p->source), "%s", c->source);
+	return 0;
+}
+
+static int
+add_witness_file(struct cps *c, const char *path)
+{
+	char *buf;
+	FILE *fp;
+	size_t n;
+	int rc;
+
+	fp = fopen(path, "rb");
+	if (fp == NULL)
+		return VG_EIO;
+	buf = malloc(VG_NOTE_MAX + 1);
+	if (buf == NULL) {
+		fclose(fp);
+		return VG_ENOMEM;
+	}
+	n = fread(buf, 1, VG_NOTE_MAX + 1, fp);
+	fclose(fp);
+	c->witness = 1;
+	c->source = path;
+	if (n >= 5 && memcmp(buf, "note ", 5) == 0) {
+		free(buf);
+		return vg_audit_each_checkpoint(path, add_note, c);
+	}
+	if (n > VG_NOTE_MAX) {
+		free(buf);
+		problem(c->res, "malformed", 0, "%s: not a checkpoint", path);
+		return 0;
+	}
+	rc = add_note(c, buf, n);
+	free(buf);
+	return rc;
+}
+
+static int
+add_witness(struct cps *c, const char *path)
+{
+	char full[PATH_MAX];
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+	int rc = 0;
+
+	if (stat(path, &sb) != 0)
+		return VG_ENOTFOUND;
+	if (!S_ISDIR(sb.st_mode))
+		return add_witness_file(c, path);
+	d = opendir(path);
+	if (d == NULL)
+		return VG_EIO;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+
+		if (n < 4 || strcmp(de->d_name + n - 3, ".cp") != 0)
+			continue;
+		if ((size_t)snprintf(full, sizeof(full), "%s/%s", path,
+		    de->d_name) >= sizeof(full))
+			continue;
+		rc = add_witness_file(c, full);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int
+cmp_cp(const void *a, const void *b)
+{
+	const struct cp *x = a, *y = b;
+
+	return (x->size > y->size) - (x->size < y->size);
+}
+
+/* Classifies a sequence problem by reading every frame's sequence number
+ * without checking anything else. */
+static const char *
+classify_sequence(const char *dir, uint64_t expected)
+{
+	char **names, path[PATH_MAX + 64];
+	unsigned char head[VG_SEG_HEADER_MAX], frame[VG_FRAME_HEAD + 17];
+	uint64_t seen_expected = 0, dup = 0, first, last = 0, count = 0;
+	unsigned char prev[VG_HASHBYTES];
+	char chain[VG_CHAIN_NAME_MAX + 1];
+	int n, i, ordered = 1;
+	size_t hlen, got;
+
+	n = vg__audit_list_segments(dir, &names);
+	for (i = 0; i < n; i++) {
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		fp = fopen(path, "rb");
+		if (fp == NULL)
+			continue;
+		got = fread(head, 1, sizeof(head), fp);
+		if (vg__audit_seg_parse(head, got, &first, prev, chain,
+		    &hlen) != 0 || fseek(fp, (long)hlen, SEEK_SET) != 0) {
+			fclose(fp);
+			continue;
+		}
+		while (fread(frame, 1, sizeof(frame), fp) == sizeof(frame)) {
+			uint32_t blen = vg__get32(frame + 2);
+			uint64_t seq = vg__get64(frame + VG_FRAME_HEAD + 1);
+
+			if (frame[0] != 'V' || frame[1] != 'E' ||
+			    blen > VG_AUDIT_BODY_MAX)
+				break;
+			if (seq == expected)
+				seen_expected++;
+			if (count > 0 && seq == last)
+				dup++;
+			if (count > 0 && seq < last)
+				ordered = 0;
+			last = seq;
+			count++;
+			if (fseek(fp, (long)(blen - 17 + VG_FRAME_TAIL),
+			    SEEK_CUR) != 0)
+				break;
+		}
+		fclose(fp);
+	}
+	vg__audit_free_names(names, n < 0 ? 0 : n);
+	if (dup > 0 || seen_expected > 1)
+		return "inserted";
+	if (seen_expected == 0)
+		return "deleted";
+	return ordered ? "modified" : "reordered";
+}
+
+int
+vg_audit_verify(const struct vg_audit_verify_opts *o,
+    struct vg_audit_verify_result *res)
+{
+	struct vg_audit_reader *r = NULL;
+	struct vg_audit_reader_state st;
+	struct vg_audit_record *rec = NULL;
+	struct vg_merkle_range range;
+	struct vg_note_key keybuf;
+	struct cps c;
+	unsigned char *mk = NULL, mac[VG_HASHBYTES];
+	uint32_t mk_epoch = 0;
+	char path[PATH_MAX + 32], vkey[VG_VKEY_MAX];
+	size_t i, next_cp = 0;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&c, 0, sizeof(c));
+	res->ok = 1;
+	c.res = res;
+	if (vg_crypto_init() != 0)
+		return VG_ECRYPTO;
+
+	/* The key: pinned, or the chain's own key.pub. */
+	if (o->key != NULL) {
+		c.key = o->key;
+		res->key_pinned = 1;
+	} else {
+		FILE *fp;
+		size_t n;
+
+		snprintf(path, sizeof(path), "%s/key.pub", o->chain_dir);
+		fp = fopen(path, "r");
+		if (fp == NULL)
+			return VG_ENOTFOUND;
+		n = fread(vkey, 1, sizeof(vkey) - 1, fp);
+		fclose(fp);
+		while (n > 0 && (vkey[n - 1] == '\n' || vkey[n - 1] == '\r'))
+			n--;
+		if (vg_note_vkey_parse(&keybuf, vkey, n) != 0) {
+			problem(res, "malformed", 0, "key.pub is not a "
+			    "verifier key");
+			return 0;
+		}
+		c.key = &keybuf;
+	}
+
+	/* Every checkpoint: the chain's, then the witnesses'. */
+	snprintf(path, sizeof(path), "%s/checkpoints.log", o->chain_dir);
+	c.source = "checkpoints.log";
+	rc = vg_audit_each_checkpoint(path, add_note, &c);
+	if (rc == VG_EFORMAT)
+		problem(res, "malformed", 0, "checkpoints.log is malformed");
+	else if (rc != 0)
+		goto out;
+	res->checkpoints = c.n;
+	for (i = 0; i < o->nwitness; i++) {
+		c.bad = 0;
+		rc = add_witness(&c, o->witness[i]);
+		if (rc == VG_ENOTFOUND)
+			problem(res, "malformed", 0, "witness '%s' not found",
+			    o->witness[i]);
+		else if (rc != 0)
+			goto out;
+	}
+	res->witness_checkpoints = c.n - res->checkpoints;
+	if (c.n > 0)
+		qsort(c.v, c.n, sizeof(*c.v), cmp_cp);
+
+	/* The entries. */
+	if (o->mac0 != NULL) {
+		mk = vg_secret_new(VG_KEYBYTES);
+		if (mk == NULL) {
+			rc = VG_ENOMEM;
+			goto out;
+		}
+		memcpy(mk, o->mac0, VG_KEYBYTES);
+		res->macs_checked = 1;
+	}
+	rec = malloc(sizeof(*rec));
+	if (rec == NULL) {
+		rc = VG_ENOMEM;
+		goto out;
+	}
+	rc = vg_audit_reader_open(o->chain_dir, &r);
+	if (rc != 0)
+		goto out;
+	vg_merkle_range_init(&range);
+	while (next_cp < c.n && c.v[next_cp].size == 0)
+		next_cp++;	/* the empty tree: nothing to compare */
+	while ((rc = vg_audit_reader_next(r, rec)) == 1) {
+		if (mk != NULL) {
+			if (rec->mac_epoch < mk_epoch) {
+				problem(res, "reordered", rec->seq, "MAC epoch "
+				    "goes backwards");
+			} else {
+				while (mk_epoch < rec->mac_epoch) {
+					vg_audit_mac_evolve(mk);
+					mk_epoch++;
+				}
+				vg_audit_frame_mac(mac, mk, rec->mac_epoch,
+				    rec->seq, rec->chain);
+				if (sodium_memcmp(mac, rec->mac,
+				    VG_HASHBYTES) != 0)
+					problem(res, "forged", rec->seq, "MAC "
+					    "does not verify: entry forged or "
+					    "chain recomputed");
+			}
+			if (!res->ok && res->offset == 0) {
+				res->offset = rec->offset;
+				snprintf(res->segment, sizeof(res->segment),
+				    "%s", rec->segment);
+			}
+		}
+		(void)vg_merkle_range_append(&range, rec->leaf, NULL, NULL);
+		for (; next_cp < c.n && c.v[next_cp].size == range.size;
+		    next_cp++) {
+			unsigned char root[VG_HASHBYTES];
+
+			vg_merkle_range_root(&range, root);
+			if (memcmp(root, c.v[next_cp].root, VG_HASHBYTES) != 0)
+				problem(res, c.v[next_cp].witness ?
+				    "inconsistent with witness" : "modified",
+				    next_cp > 0 ? c.v[next_cp - 1].size : 0,
+				    "tree of %llu entries does not match %s",
+				    (unsigned long long)range.size,
+				    c.v[next_cp].source);
+			if (!res->ok && res->seq_end == res->seq &&
+			    strcmp(res->what, "forged") != 0)
+				res->seq_end = range.size - 1;
+		}
+	}
+	res->entries = range.size;
+	vg_merkle_range_root(&range, res->root);
+	if (rc != 0) {
+		uint64_t eseq, eoff;
+		const char *seg, *why;
+
+		why = vg_audit_reader_error(r, &eseq, &eoff, &seg);
+		if (res->ok) {
+			const char *what = "modified";
+
+			if (strstr(why, "belongs") != NULL ||
+			    strstr(why, "segment starts") != NULL)
+				what = classify_sequence(o->chain_dir, eseq);
+			else if (strstr(why, "truncated") != NULL)
+				what = "truncated";
+			else if (strstr(why, "marker") != NULL ||
+			    strstr(why, "malformed") != NULL)
+				what = "modified";
+			problem(res, what, eseq, "%s", why);
+			res->offset = eoff;
+			snprintf(res->segment, sizeof(res->segment), "%s", seg);
+		}
+		rc = 0;
+	}
+	vg__audit_reader_state(r, &st);
+	res->torn_bytes = st.torn ? st.torn_bytes : 0;
+	for (; next_cp < c.n; next_cp++) {
+		if (c.v[next_cp].size > range.size) {
+			problem(res, "truncated", range.size, "%s covers %llu "
+			    "entries but the log has %llu",
+			    c.v[next_cp].source,
+			    (unsigned long long)c.v[next_cp].size,
+			    (unsigned long long)range.size);
+			break;
+		}
+	}
+out:
+	vg_audit_reader_close(r);
+	free(rec);
+	vg_secret_free(mk);
+	free(c.v);
+	return rc;
+}
