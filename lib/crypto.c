@@ -5,6 +5,7 @@
  * docs/internals/crypto.md; the public contract in include/vigil/crypto.h.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -424,6 +425,23 @@ vg_psn_parse(unsigned char psn[VG_PSNBYTES], const char *s)
 	return b32_decode(psn, VG_PSNBYTES, s + 4);
 }
 
+bool
+vg_b64_alphabet_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	/* libsodium 1.0.18's decoder accepts bytes 0x80..0xff: check the
+	 * standard alphabet (and padding) here before decoding. */
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+			return false;
+	}
+	return true;
+}
+
 int
 vg_b64_decode_key(unsigned char key[VG_KEYBYTES], const char *s, size_t len)
 {
@@ -437,7 +455,8 @@ vg_b64_decode_key(unsigned char key[VG_KEYBYTES], const char *s, size_t len)
 		s++;
 		len--;
 	}
-	if (sodium_base642bin(key, VG_KEYBYTES, s, len, NULL, &bin_len, NULL,
+	if (!vg_b64_alphabet_ok(s, len) ||
+	    sodium_base642bin(key, VG_KEYBYTES, s, len, NULL, &bin_len, NULL,
 	    sodium_base64_VARIANT_ORIGINAL) != 0 || bin_len != VG_KEYBYTES) {
 		sodium_memzero(key, VG_KEYBYTES);
 		return VG_EINVAL;

@@ -36,7 +36,7 @@
 #include "vigil/merkle.h"
 
 #ifdef OPENSSL_NO_DEPRECATED_3_0
-#error "lib/merkle.c needs SHA256_Init() (OpenSSL built without 3.0 deprecated API)"
+#error "lib/merkle.c needs SHA256_Init(): OpenSSL lacks the 3.0 deprecated API"
 #endif
 
 _Static_assert(SHA256_DIGEST_LENGTH == VG_HASHBYTES,

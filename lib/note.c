@@ -30,7 +30,6 @@
 
 _Static_assert(crypto_sign_BYTES == 64, "Ed25519 signatures are 64 bytes");
 _Static_assert(crypto_sign_PUBLICKEYBYTES == 32, "Ed25519 keys are 32 bytes");
-_Static_assert(crypto_hash_sha256_BYTES == VG_HASHBYTES, "SHA-256 size");
 _Static_assert(VG_NOTE_MAX == 8192, "reasons below spell out VG_NOTE_MAX");
 _Static_assert(VG_NOTE_NAME_MAX == 128, "reasons spell out the name limit");
 _Static_assert(VG_NOTE_SIGS_MAX == 16, "sigwhy has one row per line");
@@ -75,17 +74,6 @@ static const char *const extwhy[VG_CHECKPOINT_EXT_MAX][2] = {
 	EXTWHY(4), EXTWHY(5), EXTWHY(6), EXTWHY(7),
 	EXTWHY(8), EXTWHY(9), EXTWHY(10), EXTWHY(11)
 };
-
-/*
- * SHA-256 for key ids.  This calls libsodium directly for now because
- * lib/merkle.c (vg_sha256) is being written; switch to vg_sha256() when
- * it lands.  Both compute plain FIPS 180-4 SHA-256.
- */
-static void
-note_sha256(unsigned char out[VG_HASHBYTES], const void *data, size_t len)
-{
-	(void)crypto_hash_sha256(out, data, len);
-}
 
 /*
  * Decodes the code point at s[*i] (s holds len bytes, *i < len) and
@@ -226,7 +214,7 @@ key_id(unsigned char id[4], const void *name, size_t nlen,
 	buf[nlen] = '\n';
 	buf[nlen + 1] = ALG_ED25519;
 	memcpy(buf + nlen + 2, pk, 32);
-	note_sha256(h, buf, nlen + 2 + 32);
+	vg_sha256(h, buf, nlen + 2 + 32);
 	memcpy(id, h, 4);
 }
 
@@ -480,7 +468,8 @@ vg_note_verify(const char *note, size_t len, const struct vg_note_key *key,
 		llen = (size_t)(nl - line);
 		pos += llen + 1;
 		if (nlines == VG_NOTE_SIGS_MAX) {
-			*why = "more than VG_NOTE_SIGS_MAX (16) signature lines";
+			*why = "more than VG_NOTE_SIGS_MAX (16) signature "
+			    "lines";
 			return VG_EFORMAT;
 		}
 		i = nlines++;
@@ -653,7 +642,8 @@ checkpoint_parse(struct vg_checkpoint *c, const unsigned char *s,
 	if (s == NULL || len == 0)
 		return "checkpoint text is empty";
 	if (len > VG_NOTE_MAX)
-		return "checkpoint text is larger than VG_NOTE_MAX (8192) bytes";
+		return "checkpoint text is larger than VG_NOTE_MAX (8192) "
+		    "bytes";
 	if ((why = text_check(s, len)) != NULL)
 		return why;
 	if (s[len - 1] != '\n')

@@ -16,6 +16,7 @@
 #ifndef VIGIL_CRYPTO_H
 #define VIGIL_CRYPTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -121,6 +122,9 @@ VG_MUST_CHECK int vg_id_parse(unsigned char id[VG_IDBYTES], const char *s);
 void vg_psn_format(char out[VG_PSN_STRLEN],
     const unsigned char psn[VG_PSNBYTES]);
 VG_MUST_CHECK int vg_psn_parse(unsigned char psn[VG_PSNBYTES], const char *s);
+
+/* True when s[0..len) holds only standard base64 characters and '='. */
+bool vg_b64_alphabet_ok(const char *s, size_t len);
 
 /* Base64 (standard alphabet, padded) of a key, for key files and
  * VIGIL_MASTER_KEY.  Decoding ignores surrounding whitespace. */

@@ -26,6 +26,7 @@ void vg_sha256(unsigned char out[VG_HASHBYTES], const void *data, size_t len);
 
 void vg_merkle_leaf_hash(unsigned char out[VG_HASHBYTES], const void *data,
     size_t len);
+/* out may be the same buffer as left or right. */
 void vg_merkle_node_hash(unsigned char out[VG_HASHBYTES],
     const unsigned char left[VG_HASHBYTES],
     const unsigned char right[VG_HASHBYTES]);
@@ -53,7 +54,9 @@ typedef int (*vg_merkle_done_fn)(void *ctx, unsigned level, uint64_t index,
     const unsigned char hash[VG_HASHBYTES]);
 
 void vg_merkle_range_init(struct vg_merkle_range *r);
-/* Appends one leaf hash.  done may be NULL.  Returns 0 or done's error. */
+/* Appends one leaf hash.  done may be NULL.  Returns 0 or done's error.
+ * On any error the range is unchanged (a retry reports the same subtrees
+ * again); a range of 2^64 - 1 leaves is full: VG_ETOOBIG. */
 int vg_merkle_range_append(struct vg_merkle_range *r,
     const unsigned char leaf[VG_HASHBYTES], vg_merkle_done_fn done, void *ctx);
 /* The root of the size leaves appended so far (empty root for 0). */
@@ -73,13 +76,16 @@ VG_MUST_CHECK int vg_merkle_root(vg_merkle_node_fn node, void *ctx,
 
 /* RFC 9162 2.1.3.1: the inclusion proof of leaf index in the tree of
  * size leaves; *n receives the number of hashes (at most
- * VG_MERKLE_MAX_PROOF).  index >= size is VG_EINVAL. */
+ * VG_MERKLE_MAX_PROOF).  index >= size is VG_EINVAL.  proof must have
+ * room for VG_MERKLE_MAX_PROOF hashes.  On error *n is 0 and a node
+ * callback's error is returned as is. */
 VG_MUST_CHECK int vg_merkle_inclusion_proof(vg_merkle_node_fn node, void *ctx,
     uint64_t index, uint64_t size, unsigned char (*proof)[VG_HASHBYTES],
     size_t *n);
 
 /* RFC 9162 2.1.4.1: the consistency proof from size1 to size2 (0 < size1
- * <= size2; size1 == size2 gives an empty proof). */
+ * <= size2; size1 == size2 gives an empty proof).  Otherwise as
+ * vg_merkle_inclusion_proof(); size2 > 2^63 is VG_ETOOBIG. */
 VG_MUST_CHECK int vg_merkle_consistency_proof(vg_merkle_node_fn node,
     void *ctx, uint64_t size1, uint64_t size2,
     unsigned char (*proof)[VG_HASHBYTES], size_t *n);
@@ -92,7 +98,10 @@ VG_MUST_CHECK int vg_merkle_verify_inclusion(
     const unsigned char root[VG_HASHBYTES]);
 
 /* RFC 9162 2.1.4.2: 0 when the tree of size2 with root2 extends the tree
- * of size1 with root1, else VG_ECRYPTO. */
+ * of size1 with root1, else VG_ECRYPTO (VG_EINVAL for impossible
+ * arguments: size1 > size2, n > VG_MERKLE_MAX_PROOF).  Outside the RFC:
+ * size1 == 0 needs root1 == the empty root and an empty proof; size1 ==
+ * size2 needs root1 == root2 and an empty proof. */
 VG_MUST_CHECK int vg_merkle_verify_consistency(uint64_t size1, uint64_t size2,
     const unsigned char root1[VG_HASHBYTES],
     const unsigned char root2[VG_HASHBYTES],

@@ -68,7 +68,7 @@ load_mac0(const char *path, unsigned char *key)
 static int
 list_chains(const char *dir, char names[][VG_CHAIN_NAME_MAX + 1], int max)
 {
-	char path[PATH_MAX], kp[PATH_MAX + 80];
+	char path[PATH_MAX], kp[PATH_MAX + 300];
 	struct dirent *de;
 	struct stat sb;
 	DIR *d;
@@ -82,10 +82,11 @@ list_chains(const char *dir, char names[][VG_CHAIN_NAME_MAX + 1], int max)
 		if (de->d_name[0] == '.' ||
 		    strlen(de->d_name) > VG_CHAIN_NAME_MAX)
 			continue;
-		snprintf(kp, sizeof(kp), "%s/%s/key.pub", path, de->d_name);
-		if (stat(kp, &sb) != 0)
+		if ((size_t)snprintf(kp, sizeof(kp), "%s/%s/key.pub", path,
+		    de->d_name) >= sizeof(kp) || stat(kp, &sb) != 0)
 			continue;
-		snprintf(names[n++], VG_CHAIN_NAME_MAX + 1, "%s", de->d_name);
+		memcpy(names[n], de->d_name, strlen(de->d_name) + 1);
+		n++;
 	}
 	closedir(d);
 	return n;
@@ -438,7 +439,8 @@ cmd_audit_check_proof(int argc, char **argv, struct vg_cli *cli)
 	    "tree_size"));
 	p->notelen = strlen(note);
 	memcpy(p->note, note, p->notelen);
-	if (sodium_base642bin(p->body, sizeof(p->body), entry, strlen(entry),
+	if (!vg_b64_alphabet_ok(entry, strlen(entry)) ||
+	    sodium_base642bin(p->body, sizeof(p->body), entry, strlen(entry),
 	    NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
 		cli_fail(cli, EXIT_DATA, "%s: field entry: bad base64",
 		    argv[optind]);

@@ -470,7 +470,7 @@ scan_close(struct vg_cli *cli, struct scan *sc, int status)
 		if (s->state != -1)
 			continue;
 		cli_fail(cli, EXIT_DATA, "chain '%s' is damaged in segment %s "
-		    "at offset %llu (seq %llu): %s; entries after it were not "
+		    "at offset %llu (seq %llu): %s; nothing from there on was "
 		    "read; run 'vigil audit verify %s --chain %s'", s->name,
 		    s->err_seg, (unsigned long long)s->err_off,
 		    (unsigned long long)s->err_seq, s->why, sc->dir, s->name);

@@ -22,8 +22,9 @@
 #define HB VG_HASHBYTES
 #define MAXN 70			/* the exhaustive tests cover sizes 1..MAXN */
 #define NLEVELS 7		/* 2^6 <= MAXN < 2^7 */
-#define SHAPE_MAX ((uint64_t)1 << 62)	/* shapes are computed below this;
-					 * above it no short proof fits */
+/* Proof shapes are computed for sizes below this; a test proof never
+ * fits a larger tree. */
+#define SHAPE_MAX ((uint64_t)1 << 62)
 
 /*-----------------------------------------------------------------------------
  * Helpers
@@ -251,10 +252,10 @@ same_cons_shape(uint64_t m1, uint64_t n1, uint64_t m2, uint64_t n2)
  */
 
 struct tree {
-	uint64_t size;		/* reads must fall inside the first size leaves */
+	uint64_t size;		/* reads must fall in the first size leaves */
 	unsigned long reads;
 	unsigned long bad;	/* reads of incomplete or unknown subtrees */
-	unsigned long fail_at;	/* fail read number fail_at (1-based); 0: never */
+	unsigned long fail_at;	/* fail this read (1-based); 0: never */
 	size_t nlevels;
 	size_t width[NLEVELS];
 	unsigned char lv[NLEVELS][MAXN][HB];
@@ -340,13 +341,13 @@ test_hashes(void)
 	size_t i, j;
 
 	vg_sha256(got, "abc", 3);
-	hash_hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-	    want);
+	hash_hex("ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad", want);
 	is_mem(got, want, HB, "SHA-256(\"abc\") (FIPS 180-2 B.1)");
 
 	vg_sha256(got, "", 0);
-	hash_hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	    want);
+	hash_hex("e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855", want);
 	is_mem(got, want, HB, "SHA-256(\"\")");
 	vg_merkle_empty_root(got);
 	is_mem(got, want, HB, "empty tree root is SHA-256(\"\")");
@@ -359,8 +360,8 @@ test_hashes(void)
 	}
 	memset(big, 'a', 1000000);
 	vg_sha256(got, big, 1000000);
-	hash_hex("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
-	    want);
+	hash_hex("cdc76e5c9914fb9281a1c7e284d73e67"
+	    "f1809a48a497200e046d39ccc7112cd0", want);
 	is_mem(got, want, HB, "SHA-256 of one million 'a' (FIPS 180-2 B.3)");
 
 	/* Leaf hash = SHA-256(0x00 || data) on both sides of 1 KiB. */
@@ -584,6 +585,10 @@ test_vectors(void)
 	for (i = 0; i < 9; i++) {
 		uint64_t size = tok_u64(v[i].tok[1]);
 
+		if (size != (uint64_t)i) {
+			ok(0, "roots.txt line %d is size %d", i, i);
+			return;
+		}
 		hash_hex(v[i].tok[2], roots[i]);
 		tree_at(&vt, size);
 		ok(vg_merkle_root(tree_node, &vt, size, got) == 0 &&
@@ -601,7 +606,8 @@ test_vectors(void)
 	nv = vec_load("inclusion.txt", v, VEC_MAXREC);
 	ok(nv == 5, "inclusion.txt: 5 proofs");
 	for (i = 0; i < nv; i++) {
-		uint64_t idx = tok_u64(v[i].tok[1]), size = tok_u64(v[i].tok[2]);
+		uint64_t idx = tok_u64(v[i].tok[1]);
+		uint64_t size = tok_u64(v[i].tok[2]);
 		size_t ne = v[i].ntok - 3;
 		int rc;
 
@@ -615,7 +621,8 @@ test_vectors(void)
 		rc = vg_merkle_inclusion_proof(tree_node, &vt, idx, size,
 		    proof, &n);
 		ok(rc == 0 && n == ne && memcmp(proof, exp, ne * HB) == 0 &&
-		    vt.bad == 0, "vector inclusion proof %llu in %llu generated",
+		    vt.bad == 0,
+		    "vector inclusion proof %llu in %llu generated",
 		    (unsigned long long)idx, (unsigned long long)size);
 		is_int(vg_merkle_verify_inclusion(vt.lv[0][idx], idx, size,
 		    (const unsigned char (*)[HB])exp, ne, roots[size]), 0,
