@@ -5,7 +5,8 @@
  * verification speed of the log written.  Also the same appends with one
  * fsync per entry (no group commit) as the comparison, in the same run.
  *
- * usage: bench_audit [SECONDS_PER_POINT] (default 3)
+ * usage: bench_audit [SECONDS_PER_POINT [BATCH_US]] (default 3, the
+ * log's default window)
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 
 struct worker {
 	struct vg_audit *log;
+	size_t per_call;		/* entries per append call */
 	double seconds;
 	uint64_t count;
 	double *lat;		/* per append, ns */
@@ -41,30 +43,33 @@ work(void *arg)
 {
 	struct worker *w = arg;
 	unsigned char cust[16];
-	struct vg_audit_entry e;
+	struct vg_audit_entry e[64];
 	double end = now_s() + w->seconds;
+	size_t i;
 
-	memset(&e, 0, sizeof(e));
-	e.principal = "p_agent_0042";
-	e.action = "reveal";
-	e.customer = cust;
-	e.fields = "name,phone";
-	e.purpose = "support";
-	e.case_id = "case_7f3a9c";
-	e.decision = "allow";
-	e.request_id = "req_0123456789abcdef";
-	e.client = "10.1.2.3";
 	randombytes_buf(cust, sizeof(cust));
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < w->per_call; i++) {
+		e[i].principal = "p_agent_0042";
+		e[i].action = "reveal";
+		e[i].customer = cust;
+		e[i].fields = "name,phone";
+		e[i].purpose = "support";
+		e[i].case_id = "case_7f3a9c";
+		e[i].decision = "allow";
+		e[i].request_id = "req_0123456789abcdef";
+		e[i].client = "10.1.2.3";
+	}
 	while (now_s() < end) {
 		double t0 = now_s();
 
-		if (vg_audit_append(w->log, &e, NULL) != 0) {
+		if (vg_audit_append_many(w->log, e, w->per_call, NULL) != 0) {
 			w->failed = 1;
 			break;
 		}
 		if (w->nlat < w->cap)
 			w->lat[w->nlat++] = (now_s() - t0) * 1e9;
-		w->count++;
+		w->count += w->per_call;
 	}
 	return NULL;
 }
@@ -78,8 +83,8 @@ cmp_d(const void *a, const void *b)
 }
 
 static int
-run_point(const char *dir, const char *chain, int threads, double secs,
-    uint32_t batch_us)
+run_point(const char *dir, const char *chain, int threads, size_t per_call,
+    double secs, uint32_t batch_us)
 {
 	struct vg_audit_opts o;
 	struct vg_audit *log;
@@ -106,6 +111,7 @@ run_point(const char *dir, const char *chain, int threads, double secs,
 	t = calloc((size_t)threads, sizeof(*t));
 	for (k = 0; k < threads; k++) {
 		w[k].log = log;
+		w[k].per_call = per_call;
 		w[k].seconds = secs;
 		w[k].cap = 400000 / (size_t)threads + 1000;
 		w[k].lat = malloc(w[k].cap * sizeof(double));
@@ -128,8 +134,9 @@ run_point(const char *dir, const char *chain, int threads, double secs,
 		free(w[k].lat);
 	}
 	qsort(all, nall, sizeof(double), cmp_d);
-	printf("append  threads %5d  %9.0f entries/s  p50 %8.1f us  p99 %8.1f us"
-	    "  (%llu entries)\n", threads, (double)total / el,
+	printf("append  threads %5d x %2zu/call  %9.0f entries/s  p50 %8.1f us"
+	    "  p99 %8.1f us  (%llu entries)\n", threads, per_call,
+	    (double)total / el,
 	    nall ? all[nall / 2] / 1e3 : 0, nall ? all[nall * 99 / 100] / 1e3 :
 	    0, (unsigned long long)total);
 	free(all);
@@ -142,7 +149,15 @@ int
 main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 3.0;
-	static const int points[] = { 1, 16, 128, 512, 2048 };
+	uint32_t batch_us = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) :
+	    0;
+	static const struct {
+		int threads;
+		size_t per_call;
+	} points[] = {
+		{ 1, 1 }, { 16, 1 }, { 128, 1 }, { 512, 1 }, { 2048, 1 },
+		{ 64, 8 }, { 256, 4 }, { 256, 8 },
+	};
 	char dir[] = "/tmp/vigil-bench-audit-XXXXXX", path[512];
 	struct vg_audit_verify_opts vo;
 	struct vg_audit_verify_result res;
@@ -151,20 +166,22 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
 		return 2;
-	printf("group commit, fsync per batch (each point a fresh chain):\n");
+	printf("group commit, fsync per batch, window %u us (each point a "
+	    "fresh chain):\n", batch_us);
 	for (i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
 		char chain[32];
 
-		snprintf(chain, sizeof(chain), "g%d", points[i]);
-		if (run_point(dir, chain, points[i], secs, 0) != 0)
+		snprintf(chain, sizeof(chain), "g%zu", i);
+		if (run_point(dir, chain, points[i].threads,
+		    points[i].per_call, secs, batch_us) != 0)
 			return 2;
 	}
-	printf("comparison, one appender, fsync per entry: the 1-thread "
-	    "point above\n");
+	printf("(the 1-thread point is the no-group-commit comparison: one "
+	    "appender, one fsync per entry)\n");
 
 	/* Verification of the largest chain written. */
-	snprintf(path, sizeof(path), "%s/audit/g%d", dir,
-	    points[sizeof(points) / sizeof(points[0]) - 1]);
+	snprintf(path, sizeof(path), "%s/audit/g%zu", dir,
+	    sizeof(points) / sizeof(points[0]) - 1);
 	memset(&vo, 0, sizeof(vo));
 	vo.chain_dir = path;
 	t0 = now_s();

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
 
 #include <sodium.h>
 
@@ -35,17 +40,18 @@
 #include "audit_int.h"
 #include "fileio.h"
 
-#define MAX_BATCH 4096
-#define QUEUE_CAP (MAX_BATCH * 4)	/* appenders wait beyond this */
+#define QUEUE_CAP 16384		/* appenders wait beyond this */
+#define CHUNK 1024		/* frames encoded per write() */
 #define LEVELS 64
 #define STATE_SLOT 64
 
+/* One waiting append, on its appender's stack.  It belongs to batch
+ * `gen`; the appender returns once done_gen has passed gen. */
 struct pending {
 	const struct vg_audit_entry *e;
 	uint64_t seq;
 	int rc;
-	int done;
-	pthread_cond_t cv;
+	uint32_t gen;
 };
 
 struct secrets {
@@ -84,6 +90,9 @@ struct vg_audit {
 	pthread_cond_t cv_space;	/* appenders wait for queue room */
 	struct pending **q, **spare;
 	size_t qn;
+	uint32_t fill_gen;		/* batch now being queued */
+	_Atomic uint32_t done_gen;	/* batches finished */
+	pthread_cond_t cv_done;		/* fallback where there is no futex */
 	struct timespec first_arrival;
 	size_t last_batch;
 	int stop, failed, cp_request, started;
@@ -472,12 +481,13 @@ checkpoint_due(struct vg_audit *a)
  * The writer thread
  */
 
-/* Encodes, chains, MACs, writes and syncs one batch. */
+/* Encodes, chains, MACs, writes and syncs one batch: frames are encoded
+ * CHUNK at a time and written, then one fdatasync covers them all. */
 static int
 write_batch(struct vg_audit *a, struct pending **batch, size_t n)
 {
 	unsigned char (*leaves)[VG_HASHBYTES];
-	uint64_t seq = a->size, old = a->segsize;
+	uint64_t seq = a->size, old = a->segsize, written = 0;
 	unsigned char chain[VG_HASHBYTES];
 	size_t i, pos = 0, nleaves = 0;
 	int64_t t = a->last_time;
@@ -487,7 +497,7 @@ write_batch(struct vg_audit *a, struct pending **batch, size_t n)
 	if (leaves == NULL)
 		return VG_ENOMEM;
 	memcpy(chain, a->last_chain, VG_HASHBYTES);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && rc == 0; i++) {
 		struct pending *p = batch[i];
 		unsigned char *f = a->wbuf + pos;
 		size_t blen;
@@ -497,45 +507,95 @@ write_batch(struct vg_audit *a, struct pending **batch, size_t n)
 			t = now;
 		p->rc = vg_audit_encode(p->e, seq, t, a->chain,
 		    f + VG_FRAME_HEAD, VG_AUDIT_BODY_MAX, &blen);
-		if (p->rc != 0)
-			continue;	/* refused: takes no sequence number */
-		f[0] = 'V';
-		f[1] = 'E';
-		vg__put32(f + 2, (uint32_t)blen);
-		vg__put32(f + 6, a->mac_epoch);
-		vg_merkle_leaf_hash(leaves[nleaves], f + VG_FRAME_HEAD, blen);
-		vg__audit_chain(chain, chain, leaves[nleaves]);
-		memcpy(f + VG_FRAME_HEAD + blen, chain, VG_HASHBYTES);
-		vg_audit_frame_mac(f + VG_FRAME_HEAD + blen + VG_HASHBYTES,
-		    a->sec->mac, a->mac_epoch, seq, chain);
-		pos += VG_FRAME_HEAD + blen + VG_FRAME_TAIL;
-		p->seq = seq++;
-		nleaves++;
-	}
-	if (nleaves > 0) {
-		rc = write_all(a->segfd, a->wbuf, pos);
-		if (rc == 0 && fdatasync(a->segfd) != 0)
-			rc = VG_EIO;
-		if (rc != 0) {
-			/* Fail closed; the partial frames are a torn tail
-			 * for the next open, but try to cut them now. */
-			if (ftruncate(a->segfd, (off_t)old) == 0)
-				(void)fdatasync(a->segfd);
+		if (p->rc == 0) {
+			f[0] = 'V';
+			f[1] = 'E';
+			vg__put32(f + 2, (uint32_t)blen);
+			vg__put32(f + 6, a->mac_epoch);
+			vg_merkle_leaf_hash(leaves[nleaves], f + VG_FRAME_HEAD,
+			    blen);
+			vg__audit_chain(chain, chain, leaves[nleaves]);
+			memcpy(f + VG_FRAME_HEAD + blen, chain, VG_HASHBYTES);
+			vg_audit_frame_mac(f + VG_FRAME_HEAD + blen +
+			    VG_HASHBYTES, a->sec->mac, a->mac_epoch, seq, chain);
+			pos += VG_FRAME_HEAD + blen + VG_FRAME_TAIL;
+			p->seq = seq++;
+			nleaves++;
+		}
+		/* A refused entry takes no sequence number. */
+		if (pos > 0 && (pos + VG_FRAME_MAX > (size_t)CHUNK * 512 ||
+		    i + 1 == n)) {
+			rc = write_all(a->segfd, a->wbuf, pos);
+			written += pos;
+			pos = 0;
 		}
 	}
-	if (rc == 0) {
-		for (i = 0; i < nleaves && rc == 0; i++)
-			rc = vg_merkle_range_append(&a->range, leaves[i],
-			    level_done, a);
+	if (rc == 0 && written > 0 && fdatasync(a->segfd) != 0)
+		rc = VG_EIO;
+	if (rc != 0) {
+		/* Fail closed; the partial frames are a torn tail for the
+		 * next open, but try to cut them now. */
+		if (ftruncate(a->segfd, (off_t)old) == 0)
+			(void)fdatasync(a->segfd);
+	} else {
+		for (i = 0; i < nleaves; i++) {
+			if (vg_merkle_range_append(&a->range, leaves[i],
+			    level_done, a) != 0)
+				/* The level cache is behind: the range must
+				 * not be, and the cache is rebuilt at open. */
+				(void)vg_merkle_range_append(&a->range,
+				    leaves[i], NULL, NULL);
+		}
 		(void)levels_flush(a);	/* a cache: rebuilt when wrong */
-		rc = 0;
 		a->size = seq;
-		a->segsize = old + pos;
+		a->segsize = old + written;
 		a->last_time = t;
 		memcpy(a->last_chain, chain, VG_HASHBYTES);
 	}
 	free(leaves);
 	return rc;
+}
+
+/*
+ * The gate appenders wait at: done_gen counts finished batches.  On Linux
+ * waiters sleep on it with a futex, so finishing a batch is one store and
+ * one wake, and the woken appenders return without taking the mutex (no
+ * convoy behind it); elsewhere a condition variable does the same job.
+ */
+static void
+gate_wait(struct vg_audit *a, uint32_t gen)
+{
+	uint32_t d;
+
+	for (;;) {
+		d = atomic_load_explicit(&a->done_gen, memory_order_acquire);
+		if ((int32_t)(d - gen) > 0)
+			return;
+#ifdef __linux__
+		syscall(SYS_futex, &a->done_gen, FUTEX_WAIT_PRIVATE, d,
+		    NULL, NULL, 0);
+#else
+		pthread_mutex_lock(&a->mu);
+		if (atomic_load_explicit(&a->done_gen,
+		    memory_order_acquire) == d)
+			pthread_cond_wait(&a->cv_done, &a->mu);
+		pthread_mutex_unlock(&a->mu);
+#endif
+	}
+}
+
+static void
+gate_open(struct vg_audit *a, uint32_t gen)
+{
+	atomic_store_explicit(&a->done_gen, gen + 1, memory_order_release);
+#ifdef __linux__
+	syscall(SYS_futex, &a->done_gen, FUTEX_WAKE_PRIVATE, INT_MAX,
+	    NULL, NULL, 0);
+#else
+	pthread_mutex_lock(&a->mu);
+	pthread_cond_broadcast(&a->cv_done);
+	pthread_mutex_unlock(&a->mu);
+#endif
 }
 
 static void
@@ -553,6 +613,7 @@ writer_main(void *arg)
 {
 	struct vg_audit *a = arg;
 	struct pending **batch;
+	uint32_t gen;
 	size_t n, i;
 	int rc;
 
@@ -578,22 +639,19 @@ writer_main(void *arg)
 			struct timespec dl = a->first_arrival;
 
 			add_us(&dl, a->batch_us);
-			while (a->qn < MAX_BATCH && !a->stop &&
+			while (a->qn < QUEUE_CAP && !a->stop &&
 			    pthread_cond_timedwait(&a->cv_writer, &a->mu,
 			    &dl) != ETIMEDOUT)
 				;
 		}
-		n = a->qn < MAX_BATCH ? a->qn : MAX_BATCH;
+		/* Take everything queued: one batch, one generation. */
+		n = a->qn;
 		batch = a->q;
-		if (n < a->qn) {
-			/* Keep the rest queued, in order. */
-			memcpy(a->spare, a->q + n, (a->qn - n) * sizeof(*a->q));
-		}
 		a->q = a->spare;
 		a->spare = batch;
-		a->qn -= n;
-		if (a->qn > 0)
-			clock_gettime(CLOCK_REALTIME, &a->first_arrival);
+		a->qn = 0;
+		gen = a->fill_gen++;
+		pthread_cond_broadcast(&a->cv_space);
 		pthread_mutex_unlock(&a->mu);
 
 		rc = a->failed;
@@ -609,19 +667,14 @@ writer_main(void *arg)
 		pthread_mutex_lock(&a->mu);
 		if (rc != 0 && !a->failed)
 			a->failed = VG_EIO;
+		for (i = 0; i < n; i++)
+			if (a->failed && batch[i]->rc == 0)
+				batch[i]->rc = VG_EIO;
 		a->cp_request = 0;
 		if (n > 0)
 			a->last_batch = n;
-		for (i = 0; i < n; i++) {
-			struct pending *p = batch[i];
-
-			if (a->failed && p->rc == 0)
-				p->rc = VG_EIO;
-			p->done = 1;
-			pthread_cond_signal(&p->cv);
-		}
+		gate_open(a, gen);		/* releases the batch */
 		pthread_cond_broadcast(&a->cv_writer);	/* checkpoint waiters */
-		pthread_cond_broadcast(&a->cv_space);
 		if (a->stop && a->qn == 0)
 			break;
 	}
@@ -630,40 +683,60 @@ writer_main(void *arg)
 }
 
 int
-vg_audit_append(struct vg_audit *a, const struct vg_audit_entry *e,
-    uint64_t *seq)
+vg_audit_append_many(struct vg_audit *a, const struct vg_audit_entry *e,
+    size_t n, uint64_t *seqs)
 {
-	struct pending p;
-	int rc;
+	struct pending one, *p = &one;
+	uint32_t gen;
+	size_t i;
+	int rc = 0;
 
-	p.e = e;
-	p.seq = 0;
-	p.rc = 0;
-	p.done = 0;
-	pthread_cond_init(&p.cv, NULL);
+	if (n == 0)
+		return 0;
+	if (n > QUEUE_CAP)
+		return VG_ETOOBIG;
+	if (n > 1 && (p = calloc(n, sizeof(*p))) == NULL)
+		return VG_ENOMEM;
 	pthread_mutex_lock(&a->mu);
-	while (a->qn == QUEUE_CAP && !a->failed && !a->stop)
+	while (a->qn + n > QUEUE_CAP && !a->failed && !a->stop)
 		pthread_cond_wait(&a->cv_space, &a->mu);
 	if (a->failed || a->stop) {
 		rc = a->failed ? VG_EIO : VG_EINVAL;
 		pthread_mutex_unlock(&a->mu);
-		pthread_cond_destroy(&p.cv);
-		return rc;
+		goto out;
 	}
 	if (a->qn == 0)
 		clock_gettime(CLOCK_REALTIME, &a->first_arrival);
-	a->q[a->qn++] = &p;
+	gen = a->fill_gen;
+	for (i = 0; i < n; i++) {
+		p[i].e = &e[i];
+		p[i].seq = 0;
+		p[i].rc = 0;
+		p[i].gen = gen;
+		a->q[a->qn++] = &p[i];
+	}
 	/* Broadcast: checkpoint callers wait on the same condition. */
-	if (a->qn == 1 || a->qn >= MAX_BATCH)
+	if (a->qn == n || a->qn == QUEUE_CAP)
 		pthread_cond_broadcast(&a->cv_writer);
-	while (!p.done)
-		pthread_cond_wait(&p.cv, &a->mu);
 	pthread_mutex_unlock(&a->mu);
-	pthread_cond_destroy(&p.cv);
-	rc = p.rc;
-	if (rc == 0 && seq != NULL)
-		*seq = p.seq;
+	gate_wait(a, gen);
+	for (i = 0; i < n; i++) {
+		if (p[i].rc != 0 && rc == 0)
+			rc = p[i].rc;
+		if (seqs != NULL)
+			seqs[i] = p[i].seq;
+	}
+out:
+	if (p != &one)
+		free(p);
 	return rc;
+}
+
+int
+vg_audit_append(struct vg_audit *a, const struct vg_audit_entry *e,
+    uint64_t *seq)
+{
+	return vg_audit_append_many(a, e, 1, seq);
 }
 
 int
@@ -727,6 +800,7 @@ audit_free(struct vg_audit *a)
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->cv_writer);
 	pthread_cond_destroy(&a->cv_space);
+	pthread_cond_destroy(&a->cv_done);
 	free(a);
 }
 
@@ -944,17 +1018,19 @@ vg_audit_open(const struct vg_audit_opts *o, struct vg_audit **out,
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv_writer, NULL);
 	pthread_cond_init(&a->cv_space, NULL);
+	pthread_cond_init(&a->cv_done, NULL);
+	atomic_init(&a->done_gen, 0);
 	snprintf(a->chain, sizeof(a->chain), "%s", o->chain);
 	snprintf(a->origin, sizeof(a->origin), "%s", o->origin);
 	a->cp_every = o->checkpoint_every ? o->checkpoint_every : 100000;
 	a->cp_ms = o->checkpoint_ms ? o->checkpoint_ms : 1000;
-	a->batch_us = o->batch_us ? o->batch_us : 1000;
+	a->batch_us = o->batch_us ? o->batch_us : 200;
 	a->segcap = o->segment_bytes ? o->segment_bytes : 64u << 20;
 	a->sink = o->sink;
 	a->sink_ctx = o->sink_ctx;
 	a->q = calloc(QUEUE_CAP, sizeof(*a->q));
 	a->spare = calloc(QUEUE_CAP, sizeof(*a->spare));
-	a->wbuf = malloc((size_t)MAX_BATCH * VG_FRAME_MAX);
+	a->wbuf = malloc((size_t)CHUNK * 512 + VG_FRAME_MAX);
 	a->sec = sodium_malloc(sizeof(*a->sec));
 	if (a->q == NULL || a->spare == NULL || a->wbuf == NULL ||
 	    a->sec == NULL) {

@@ -223,11 +223,13 @@ cmp_cp(const void *a, const void *b)
 /* Classifies a sequence problem by reading every frame's sequence number
  * without checking anything else. */
 static const char *
-classify_sequence(const char *dir, uint64_t expected)
+classify_sequence(const char *dir, uint64_t expected, uint64_t *where)
 {
 	char **names, path[PATH_MAX + 64];
 	unsigned char head[VG_SEG_HEADER_MAX], frame[VG_FRAME_HEAD + 17];
 	uint64_t seen_expected = 0, dup = 0, first, last = 0, count = 0;
+	uint64_t at = 0, after = 0, dupseq = 0;
+	int have_at = 0, have_after = 0;
 	unsigned char prev[VG_HASHBYTES];
 	char chain[VG_CHAIN_NAME_MAX + 1];
 	int n, i, ordered = 1;
@@ -256,8 +258,15 @@ classify_sequence(const char *dir, uint64_t expected)
 				break;
 			if (seq == expected)
 				seen_expected++;
-			if (count > 0 && seq == last)
-				dup++;
+			if (count == expected) {
+				at = seq;
+				have_at = 1;
+			} else if (count == expected + 1) {
+				after = seq;
+				have_after = 1;
+			}
+			if (count > 0 && seq == last && dup++ == 0)
+				dupseq = seq;
 			if (count > 0 && seq < last)
 				ordered = 0;
 			last = seq;
@@ -269,11 +278,58 @@ classify_sequence(const char *dir, uint64_t expected)
 		fclose(fp);
 	}
 	vg__audit_free_names(names, n < 0 ? 0 : n);
-	if (dup > 0 || seen_expected > 1)
+	*where = expected;
+	/* The frame where seq expected belongs carries another number, but
+	 * the sequence goes on right after it: that number was altered. */
+	if (have_at && at != expected && seen_expected == 0 &&
+	    (have_after ? after == expected + 1 : at != expected + 1))
+		return "modified";
+	if (dup > 0 || seen_expected > 1) {
+		if (dup > 0)
+			*where = dupseq;
 		return "inserted";
+	}
 	if (seen_expected == 0)
 		return "deleted";
 	return ordered ? "modified" : "reordered";
+}
+
+/* Checks rec's MAC under the key of its epoch; mk is the key of epoch
+ * *mk_epoch (at most rec's) and is evolved to rec's.  When the MAC does
+ * not verify but does under the previous entry's epoch or the next one,
+ * the frame's epoch field was altered (modified); otherwise the entry was
+ * not written by the key's holder (forged).  alt is scratch key space. */
+static void
+check_mac(struct vg_audit_verify_result *res,
+    const struct vg_audit_record *rec, unsigned char *mk,
+    uint32_t *mk_epoch, unsigned char *alt)
+{
+	unsigned char mac[VG_HASHBYTES];
+	uint32_t from = *mk_epoch, e;
+
+	memcpy(alt, mk, VG_KEYBYTES);
+	while (*mk_epoch < rec->mac_epoch) {
+		vg_audit_mac_evolve(mk);
+		(*mk_epoch)++;
+	}
+	vg_audit_frame_mac(mac, mk, rec->mac_epoch, rec->seq, rec->chain);
+	if (sodium_memcmp(mac, rec->mac, VG_HASHBYTES) == 0)
+		return;
+	for (e = from; e <= from + 1; e++) {
+		if (e != from)
+			vg_audit_mac_evolve(alt);
+		if (e == rec->mac_epoch)
+			continue;
+		vg_audit_frame_mac(mac, alt, e, rec->seq, rec->chain);
+		if (sodium_memcmp(mac, rec->mac, VG_HASHBYTES) == 0) {
+			problem(res, "modified", rec->seq, "MAC epoch field "
+			    "altered: %u stored, the MAC is of epoch %u",
+			    rec->mac_epoch, e);
+			return;
+		}
+	}
+	problem(res, "forged", rec->seq, "MAC does not verify: entry forged "
+	    "or chain recomputed");
 }
 
 int
@@ -286,10 +342,10 @@ vg_audit_verify(const struct vg_audit_verify_opts *o,
 	struct vg_merkle_range range;
 	struct vg_note_key keybuf;
 	struct cps c;
-	unsigned char *mk = NULL, mac[VG_HASHBYTES];
-	uint32_t mk_epoch = 0;
+	unsigned char *mk = NULL, *alt = NULL;
+	uint32_t mk_epoch = 0, last_epoch = 0;
 	char path[PATH_MAX + 32], vkey[VG_VKEY_MAX];
-	size_t i, next_cp = 0;
+	size_t i, j, next_cp = 0;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -348,7 +404,8 @@ vg_audit_verify(const struct vg_audit_verify_opts *o,
 	/* The entries. */
 	if (o->mac0 != NULL) {
 		mk = vg_secret_new(VG_KEYBYTES);
-		if (mk == NULL) {
+		alt = vg_secret_new(VG_KEYBYTES);
+		if (mk == NULL || alt == NULL) {
 			rc = VG_ENOMEM;
 			goto out;
 		}
@@ -367,28 +424,29 @@ vg_audit_verify(const struct vg_audit_verify_opts *o,
 	while (next_cp < c.n && c.v[next_cp].size == 0)
 		next_cp++;	/* the empty tree: nothing to compare */
 	while ((rc = vg_audit_reader_next(r, rec)) == 1) {
-		if (mk != NULL) {
-			if (rec->mac_epoch < mk_epoch) {
-				problem(res, "reordered", rec->seq, "MAC epoch "
-				    "goes backwards");
-			} else {
-				while (mk_epoch < rec->mac_epoch) {
-					vg_audit_mac_evolve(mk);
-					mk_epoch++;
-				}
-				vg_audit_frame_mac(mac, mk, rec->mac_epoch,
-				    rec->seq, rec->chain);
-				if (sodium_memcmp(mac, rec->mac,
-				    VG_HASHBYTES) != 0)
-					problem(res, "forged", rec->seq, "MAC "
-					    "does not verify: entry forged or "
-					    "chain recomputed");
-			}
-			if (!res->ok && res->offset == 0) {
-				res->offset = rec->offset;
-				snprintf(res->segment, sizeof(res->segment),
-				    "%s", rec->segment);
-			}
+		int was_ok = res->ok;
+
+		/* The epoch is not in the hash chain: bound it before
+		 * evolving keys to it.  Each epoch follows a checkpoint in
+		 * checkpoints.log, and epochs never go back. */
+		if (rec->mac_epoch < last_epoch)
+			problem(res, "modified", rec->seq, "MAC epoch %u after "
+			    "epoch %u: the epoch field was altered",
+			    rec->mac_epoch, last_epoch);
+		else if (rec->mac_epoch > res->checkpoints + 1)
+			problem(res, "modified", rec->seq, "MAC epoch %u is "
+			    "impossible after %llu checkpoints: the epoch "
+			    "field was altered", rec->mac_epoch,
+			    (unsigned long long)res->checkpoints);
+		else if (mk != NULL)
+			check_mac(res, rec, mk, &mk_epoch, alt);
+		if (rec->mac_epoch > last_epoch)
+			last_epoch = rec->mac_epoch;
+		if (was_ok && !res->ok) {
+			/* A problem with this very entry: say where it is. */
+			res->offset = rec->offset;
+			snprintf(res->segment, sizeof(res->segment), "%s",
+			    rec->segment);
 		}
 		(void)vg_merkle_range_append(&range, rec->leaf, NULL, NULL);
 		for (; next_cp < c.n && c.v[next_cp].size == range.size;
@@ -396,16 +454,19 @@ vg_audit_verify(const struct vg_audit_verify_opts *o,
 			unsigned char root[VG_HASHBYTES];
 
 			vg_merkle_range_root(&range, root);
-			if (memcmp(root, c.v[next_cp].root, VG_HASHBYTES) != 0)
+			for (j = next_cp; j > 0 &&
+			    c.v[j - 1].size == range.size; j--)
+				;
+			if (res->ok &&
+			    memcmp(root, c.v[next_cp].root, VG_HASHBYTES) != 0) {
 				problem(res, c.v[next_cp].witness ?
 				    "inconsistent with witness" : "modified",
-				    next_cp > 0 ? c.v[next_cp - 1].size : 0,
+				    j > 0 ? c.v[j - 1].size : 0,
 				    "tree of %llu entries does not match %s",
 				    (unsigned long long)range.size,
 				    c.v[next_cp].source);
-			if (!res->ok && res->seq_end == res->seq &&
-			    strcmp(res->what, "forged") != 0)
 				res->seq_end = range.size - 1;
+			}
 		}
 	}
 	res->entries = range.size;
@@ -420,7 +481,8 @@ vg_audit_verify(const struct vg_audit_verify_opts *o,
 
 			if (strstr(why, "belongs") != NULL ||
 			    strstr(why, "segment starts") != NULL)
-				what = classify_sequence(o->chain_dir, eseq);
+				what = classify_sequence(o->chain_dir, eseq,
+				    &eseq);
 			else if (strstr(why, "truncated") != NULL)
 				what = "truncated";
 			else if (strstr(why, "marker") != NULL ||
@@ -448,6 +510,7 @@ out:
 	vg_audit_reader_close(r);
 	free(rec);
 	vg_secret_free(mk);
+	vg_secret_free(alt);
 	free(c.v);
 	return rc;
 }

@@ -95,7 +95,7 @@ struct vg_audit_opts {
 	const unsigned char *sign_seed;	/* 32 bytes: Ed25519 key seed */
 	uint64_t checkpoint_every;	/* entries between checkpoints (0: 100000) */
 	uint32_t checkpoint_ms;		/* ms between checkpoints (0: 1000) */
-	uint32_t batch_us;		/* group commit window (0: 2000 µs) */
+	uint32_t batch_us;		/* group commit window (0: 200 µs) */
 	uint64_t segment_bytes;		/* segment size cap (0: 64 MiB) */
 	const char *const *witness_dirs;/* directories that receive every
 					 * checkpoint (outside the vault) */
@@ -140,6 +140,17 @@ VG_MUST_CHECK int vg_audit_open(const struct vg_audit_opts *o,
  */
 VG_MUST_CHECK int vg_audit_append(struct vg_audit *a,
     const struct vg_audit_entry *e, uint64_t *seq);
+
+/*
+ * Appends n entries (e[0..n), at most 16384) in one group commit and
+ * returns once all are durable; seqs (may be NULL) receives their
+ * sequence numbers, consecutive in log order except for refused entries.
+ * For a request that touches several customers, an import or an export.
+ * Returns 0, the first entry's VG_EINVAL (that entry has no sequence
+ * number; the others are written), or VG_EIO as vg_audit_append().
+ */
+VG_MUST_CHECK int vg_audit_append_many(struct vg_audit *a,
+    const struct vg_audit_entry *e, size_t n, uint64_t *seqs);
 
 /* Signs a checkpoint now if entries were added since the last one. */
 VG_MUST_CHECK int vg_audit_checkpoint(struct vg_audit *a);
