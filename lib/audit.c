@@ -376,9 +376,11 @@ segment_new(struct vg_audit *a)
  * Checkpoints
  */
 
+/* Replaces dir/name with data: a temporary file, fsync, rename, then
+ * the directory's fsync. */
 static int
-write_witness(const char *dir, const char *name, const char *note,
-    size_t len)
+replace_file(const char *dir, const char *name, const void *data, size_t len,
+    mode_t mode)
 {
 	char path[PATH_MAX + 80], tmp[PATH_MAX + 96];
 	int fd, rc;
@@ -387,10 +389,12 @@ write_witness(const char *dir, const char *name, const char *note,
 		return VG_ETOOBIG;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0644);
+	    mode);
 	if (fd < 0)
 		return VG_EIO;
-	rc = write_all(fd, note, len);
+	rc = write_all(fd, data, len);
+	if (rc == 0 && fchmod(fd, mode) != 0)
+		rc = VG_EIO;
 	if (rc == 0 && fsync(fd) != 0)
 		rc = VG_EIO;
 	close(fd);
@@ -409,8 +413,10 @@ static int
 checkpoint_now(struct vg_audit *a)
 {
 	struct vg_checkpoint c;
-	char text[1024], note[VG_NOTE_MAX], head[32], name[96], path[PATH_MAX + 32];
+	char text[1024], note[VG_NOTE_MAX], head[32 + VG_NOTE_MAX];
+	char name[VG_NOTE_NAME_MAX + 32], path[PATH_MAX + 32];
 	size_t tlen, nlen, i;
+	off_t end;
 	int fd, rc, hl;
 
 	memset(&c, 0, sizeof(c));
@@ -433,26 +439,35 @@ checkpoint_now(struct vg_audit *a)
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return VG_EIO;
+	/* One write, so that a killed process never leaves a record cut
+	 * between its header and its note; a failed one is cut off. */
 	hl = snprintf(head, sizeof(head), "note %zu\n", nlen);
-	rc = write_all(fd, head, (size_t)hl);
-	if (rc == 0)
-		rc = write_all(fd, note, nlen);
+	memcpy(head + hl, note, nlen);
+	end = lseek(fd, 0, SEEK_END);
+	rc = end < 0 ? VG_EIO : write_all(fd, head, (size_t)hl + nlen);
 	if (rc == 0 && fdatasync(fd) != 0)
 		rc = VG_EIO;
+	if (rc != 0 && end >= 0 && ftruncate(fd, end) == 0)
+		(void)fdatasync(fd);
 	close(fd);
 	if (rc == 0)
-		rc = write_witness(a->dir, "checkpoint", note, nlen);
+		rc = replace_file(a->dir, "checkpoint", note, nlen, 0600);
 	if (rc != 0)
 		return rc;
 
 	/* Witnesses outside the vault: a failure is reported, not fatal. */
-	snprintf(name, sizeof(name), "%s-%016llx.cp", a->chain,
+	/* Named by origin (vault id and chain), so that many vaults can
+	 * share one witness directory. */
+	snprintf(name, sizeof(name), "%s-%016llx.cp", a->origin,
 	    (unsigned long long)c.size);
+	for (i = 0; name[i] != '\0'; i++)
+		if (name[i] == '/')
+			name[i] = '_';
 	for (i = 0; i < a->nwitness; i++)
-		if (write_witness(a->witness[i], name, note, nlen) != 0)
-			a->sink_error = 1;
+		if (replace_file(a->witness[i], name, note, nlen, 0644) != 0)
+			a->sink_error++;
 	if (a->sink != NULL && a->sink(a->sink_ctx, note, nlen) != 0)
-		a->sink_error = 1;
+		a->sink_error++;
 
 	/* Forward security: the next epoch's key, the old one erased. */
 	sodium_mprotect_readwrite(a->sec);
@@ -763,6 +778,7 @@ vg_audit_status(struct vg_audit *a, struct vg_audit_status *st)
 	st->checkpoint_size = a->cp_size;
 	st->mac_epoch = a->mac_epoch;
 	st->torn_bytes = a->torn_bytes;
+	st->witness_failures = (uint64_t)a->sink_error;
 	vg_merkle_range_root(&a->range, st->root);
 	pthread_mutex_unlock(&a->mu);
 	vg_note_vkey_format(&a->key, st->vkey, sizeof(st->vkey));
@@ -812,14 +828,19 @@ mkdir_p(const char *path)
 	return VG_EIO;
 }
 
-/* First use of a chain: K_0 for offline keeping, K_1 in the state file,
- * the verifier key. */
+/*
+ * First use of a chain: K_0 for offline keeping, the verifier key, then
+ * the MAC state K_1.  Each file is written whole and renamed into place,
+ * and mac.state comes last: a chain without it has never logged, so a
+ * crash at any point here is repaired by creating it again.
+ */
 static int
 chain_create(struct vg_audit *a, const char *vault_dir, char *err,
     size_t errcap)
 {
-	char path[PATH_MAX + 128], off[PATH_MAX + 32], vkey[VG_VKEY_MAX + 2];
-	char b64[64], text[256];
+	char off[PATH_MAX + 32], name[VG_CHAIN_NAME_MAX + 8];
+	char vkey[VG_VKEY_MAX + 2], b64[64], text[256];
+	unsigned char slot[2 * STATE_SLOT];
 	unsigned char *k0;
 	int rc, n;
 
@@ -839,56 +860,119 @@ chain_create(struct vg_audit *a, const char *vault_dir, char *err,
 	    "verify MACs (vigil audit verify --mac-key).\n%s\n", a->chain,
 	    b64);
 	sodium_memzero(b64, sizeof(b64));
-	snprintf(path, sizeof(path), "%s/%s.mac0", off, a->chain);
-	rc = vg__file_create_durable(path, text, (size_t)n, 0600);
+	snprintf(name, sizeof(name), "%s.mac0", a->chain);
+	rc = replace_file(off, name, text, (size_t)n, 0600);
 	sodium_memzero(text, sizeof(text));
 	if (rc != 0) {
 		vg_secret_free(k0);
-		seterr(err, errcap, "cannot write '%s'", path);
+		seterr(err, errcap, "cannot write '%s/%s'", off, name);
+		return rc;
+	}
+	if (vg_note_vkey_format(&a->key, vkey, sizeof(vkey) - 1) != 0) {
+		vg_secret_free(k0);
+		return VG_EINVAL;
+	}
+	strncat(vkey, "\n", sizeof(vkey) - strlen(vkey) - 1);
+	rc = replace_file(a->dir, "key.pub", vkey, strlen(vkey), 0600);
+	if (rc != 0) {
+		vg_secret_free(k0);
+		seterr(err, errcap, "cannot write '%s/key.pub'", a->dir);
 		return rc;
 	}
 	vg_audit_mac_evolve(k0);	/* K_1: the node never keeps K_0 */
-	rc = state_write(a, 1, k0);
+	state_slot(slot, 1, k0);
+	state_slot(slot + STATE_SLOT, 1, k0);
 	vg_secret_free(k0);
-	if (rc != 0) {
-		seterr(err, errcap, "cannot write the MAC key state");
-		return rc;
-	}
-	n = vg_note_vkey_format(&a->key, vkey, sizeof(vkey) - 1);
-	if (n != 0)
-		return VG_EINVAL;
-	strncat(vkey, "\n", sizeof(vkey) - strlen(vkey) - 1);
-	if (path_in(path, sizeof(path), a->dir, "key.pub") != 0)
-		return VG_ETOOBIG;
-	rc = vg__file_create_durable(path, vkey, strlen(vkey), 0600);
+	rc = replace_file(a->dir, "mac.state", slot, sizeof(slot), 0600);
+	sodium_memzero(slot, sizeof(slot));
 	if (rc != 0)
-		seterr(err, errcap, "cannot write '%s'", path);
+		seterr(err, errcap, "cannot write the MAC key state");
 	return rc;
 }
 
-/* Reads the latest checkpoint's size (0 when there is none). */
+/*
+ * Reads checkpoints.log: counts its records (each ends a MAC epoch) and
+ * takes the last one as the latest checkpoint, rewriting the "checkpoint"
+ * file if a crash left it behind.  A record torn by a crash (header or
+ * note incomplete: never acknowledged, the key not evolved for it) is cut.
+ */
 static int
-load_checkpoint(struct vg_audit *a)
+load_checkpoints(struct vg_audit *a, uint64_t *count)
 {
-	char path[PATH_MAX + 32], note[VG_NOTE_MAX];
+	char path[PATH_MAX + 32], head[32], *note, *last;
 	struct vg_checkpoint c;
 	const char *why;
-	size_t tlen;
-	ssize_t n;
-	int fd;
+	uint64_t good = 0;
+	size_t lastlen = 0, tlen;
+	struct stat sb;
+	FILE *fp;
+	int rc = 0;
 
-	if (path_in(path, sizeof(path), a->dir, "checkpoint") != 0)
+	*count = 0;
+	a->cp_size = 0;
+	if (path_in(path, sizeof(path), a->dir, "checkpoints.log") != 0)
 		return VG_ETOOBIG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	fp = fopen(path, "rb");
+	if (fp == NULL)
 		return errno == ENOENT ? 0 : VG_EIO;
-	n = read(fd, note, sizeof(note));
-	close(fd);
-	if (n <= 0 || vg_note_verify(note, (size_t)n, &a->key, &tlen,
-	    &why) != 0 || vg_checkpoint_parse(&c, note, tlen, &why) != 0)
-		return VG_EFORMAT;
-	a->cp_size = c.size;
-	return 0;
+	note = malloc(VG_NOTE_MAX);
+	last = malloc(VG_NOTE_MAX);
+	if (note == NULL || last == NULL || fstat(fileno(fp), &sb) != 0) {
+		rc = note == NULL || last == NULL ? VG_ENOMEM : VG_EIO;
+		goto out;
+	}
+	for (;;) {
+		unsigned long len;
+		char *end;
+
+		if (fgets(head, sizeof(head), fp) == NULL)
+			break;
+		errno = 0;
+		len = strtoul(head + 5, &end, 10);
+		if (strncmp(head, "note ", 5) != 0 || *end != '\n' ||
+		    errno != 0 || len == 0 || len > VG_NOTE_MAX ||
+		    fread(note, 1, len, fp) != len) {
+			rc = VG_EFORMAT;
+			break;
+		}
+		memcpy(last, note, len);
+		lastlen = len;
+		good = (uint64_t)ftell(fp);
+		(*count)++;
+	}
+	if (rc == VG_EFORMAT) {
+		/* Only a torn last record is repaired. */
+		if (truncate(path, (off_t)good) != 0 ||
+		    vg__dir_sync(a->dir) != 0) {
+			rc = VG_EIO;
+			goto out;
+		}
+		rc = 0;
+	}
+	if (*count > 0) {
+		if (vg_note_verify(last, lastlen, &a->key, &tlen, &why) != 0 ||
+		    vg_checkpoint_parse(&c, last, tlen, &why) != 0) {
+			rc = VG_EFORMAT;
+			goto out;
+		}
+		a->cp_size = c.size;
+		if (path_in(path, sizeof(path), a->dir, "checkpoint") != 0) {
+			rc = VG_ETOOBIG;
+			goto out;
+		}
+		fclose(fp);
+		fp = fopen(path, "rb");
+		if (fp == NULL || fread(note, 1, VG_NOTE_MAX, fp) != lastlen ||
+		    memcmp(note, last, lastlen) != 0)
+			rc = replace_file(a->dir, "checkpoint", last, lastlen,
+			    0600);
+	}
+out:
+	if (fp != NULL)
+		fclose(fp);
+	free(note);
+	free(last);
+	return rc;
 }
 
 /* Scans the chain, cuts a torn tail, and loads size, chain and tree. */
@@ -900,7 +984,7 @@ recover(struct vg_audit *a, char *err, size_t errcap)
 	struct vg_audit_record *rec;
 	char path[PATH_MAX + 64];
 	const char *why, *seg;
-	uint64_t eseq, eoff;
+	uint64_t eseq, eoff, ncp;
 	int rc;
 
 	rec = malloc(sizeof(*rec));
@@ -928,6 +1012,37 @@ recover(struct vg_audit *a, char *err, size_t errcap)
 	a->size = st.next_seq;
 	memcpy(a->last_chain, st.last_chain, VG_HASHBYTES);
 	a->last_time = st.last_time;
+
+	/* Each checkpoint ends a MAC epoch.  A crash after a checkpoint was
+	 * recorded but before the key was evolved leaves the state one
+	 * behind: evolve it now (forward only). */
+	rc = load_checkpoints(a, &ncp);
+	if (rc != 0) {
+		seterr(err, errcap, "audit chain '%s': checkpoints.log %s",
+		    a->chain, rc == VG_EFORMAT ? "ends in a checkpoint that "
+		    "does not verify" : "cannot be read");
+		return rc;
+	}
+	if (ncp + 1 < a->mac_epoch) {
+		seterr(err, errcap, "audit chain '%s': the MAC key is at epoch "
+		    "%u but checkpoints.log holds %llu checkpoints "
+		    "(checkpoints removed?)", a->chain, a->mac_epoch,
+		    (unsigned long long)ncp);
+		return VG_EFORMAT;
+	}
+	if (ncp + 1 > a->mac_epoch) {
+		uint32_t want = (uint32_t)(ncp + 1);
+
+		sodium_mprotect_readwrite(a->sec);
+		while (a->mac_epoch < want) {
+			vg_audit_mac_evolve(a->sec->mac);
+			a->mac_epoch++;
+		}
+		rc = state_write(a, a->mac_epoch, a->sec->mac);
+		sodium_mprotect_readonly(a->sec);
+		if (rc != 0)
+			return rc;
+	}
 	if (st.max_epoch > a->mac_epoch) {
 		seterr(err, errcap, "audit chain '%s' has entries of MAC epoch "
 		    "%u but the key state is at epoch %u (state rolled "
@@ -951,12 +1066,6 @@ recover(struct vg_audit *a, char *err, size_t errcap)
 		a->segsize = st.torn_offset;
 		if (vg__dir_sync(a->dir) != 0)
 			return VG_EIO;
-	}
-	rc = load_checkpoint(a);
-	if (rc != 0) {
-		seterr(err, errcap, "audit chain '%s': its latest checkpoint "
-		    "does not verify", a->chain);
-		return rc;
 	}
 	if (a->cp_size > a->size) {
 		seterr(err, errcap, "audit chain '%s' holds %llu entries but "
@@ -999,7 +1108,7 @@ vg_audit_open(const struct vg_audit_opts *o, struct vg_audit **out,
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	char path[PATH_MAX + 64];
 	struct stat sb;
-	int rc, created = 0;
+	int rc;
 	size_t i;
 
 	*out = NULL;
@@ -1080,17 +1189,28 @@ vg_audit_open(const struct vg_audit_opts *o, struct vg_audit **out,
 		rc = VG_ETOOBIG;
 		goto fail;
 	}
-	created = stat(path, &sb) != 0;
-	a->statefd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (stat(path, &sb) != 0) {
+		char **segs;
+		int nseg = vg__audit_list_segments(a->dir, &segs);
+
+		vg__audit_free_names(segs, nseg > 0 ? nseg : 0);
+		if (nseg > 0) {
+			seterr(err, errcap, "audit chain '%s' has entries but "
+			    "no MAC key state (mac.state removed?)", o->chain);
+			rc = VG_EFORMAT;
+			goto fail;
+		}
+		rc = chain_create(a, o->vault_dir, err, errcap);
+		if (rc != 0)
+			goto fail;
+	}
+	a->statefd = open(path, O_RDWR | O_CLOEXEC);
 	if (a->statefd < 0) {
 		seterr(err, errcap, "cannot open '%s'", path);
 		rc = VG_EIO;
 		goto fail;
 	}
-	if (created)
-		rc = chain_create(a, o->vault_dir, err, errcap);
-	if (rc == 0)
-		rc = state_read(a);
+	rc = state_read(a);
 	if (rc != 0) {
 		if (err != NULL && err[0] == '\0')
 			seterr(err, errcap, "audit chain '%s': MAC key state "

@@ -268,6 +268,28 @@ torn(struct vg_audit_reader *r, size_t got)
 	r->st.torn_bytes = got;
 }
 
+/* True when the n bytes just read (in r->buf) and everything after them
+ * in the current segment are zero: the tail a power cut leaves when the
+ * file grew but its data never reached the disk.  *total gets the count. */
+static int
+zero_tail(struct vg_audit_reader *r, size_t n, uint64_t *total)
+{
+	unsigned char buf[4096];
+	size_t i, got;
+
+	*total = n;
+	for (i = 0; i < n; i++)
+		if (r->buf[i] != 0)
+			return 0;
+	while ((got = fread(buf, 1, sizeof(buf), r->fp)) > 0) {
+		for (i = 0; i < got; i++)
+			if (buf[i] != 0)
+				return 0;
+		*total += got;
+	}
+	return !ferror(r->fp);
+}
+
 int
 vg_audit_reader_next(struct vg_audit_reader *r, struct vg_audit_record *rec)
 {
@@ -306,9 +328,17 @@ vg_audit_reader_next(struct vg_audit_reader *r, struct vg_audit_record *rec)
 		torn(r, got);
 		return 0;
 	}
-	if (r->buf[0] != 'V' || r->buf[1] != 'E')
+	if (r->buf[0] != 'V' || r->buf[1] != 'E') {
+		uint64_t zeros;
+
+		if (r->cur == r->nsegs - 1 && zero_tail(r, got, &zeros)) {
+			torn(r, 0);
+			r->st.torn_bytes = zeros;
+			return 0;
+		}
 		return fail(r, r->st.next_seq, "bad frame marker "
 		    "(bytes inserted or overwritten)");
+	}
 	blen = vg__get32(r->buf + 2);
 	epoch = vg__get32(r->buf + 6);
 	if (blen < 17 || blen > VG_AUDIT_BODY_MAX)

@@ -39,6 +39,9 @@ struct cps {
 	int witness;
 	const char *source;
 	int bad;			/* first signature problem seen */
+	uint64_t *own;			/* the chain's checkpoint sizes */
+	size_t nown, owncap;
+	size_t witness_matches;		/* witness notes of this origin */
 };
 
 static void
@@ -110,7 +113,15 @@ add_note(void *ctx, const char *note, size_t len)
 	const char *why;
 	size_t tlen;
 	struct cp *p;
+	size_t nlen = strlen(c->key->name);
 
+	/* A witness may keep many logs' checkpoints: only this log's
+	 * origin (the note's first line) concerns it.  That the witnesses
+	 * hold at least one checkpoint of this origin is checked after
+	 * they are all read (see vg_audit_verify). */
+	if (c->witness && (len <= nlen || note[nlen] != '\n' ||
+	    memcmp(note, c->key->name, nlen) != 0))
+		return 0;
 	if (vg_note_verify(note, len, c->key, &tlen, &why) != 0) {
 		if (!c->bad) {
 			c->bad = 1;
@@ -139,6 +150,28 @@ add_note(void *ctx, const char *note, size_t len)
 		if (nv == NULL)
 			return VG_ENOMEM;
 		c->v = nv;
+	}
+	if (!c->witness) {
+		/* The chain's own checkpoints, in file order: sizes strictly
+		 * increase, and they fix each entry's MAC epoch. */
+		if (ck.size == 0 || (c->nown > 0 &&
+		    ck.size <= c->own[c->nown - 1])) {
+			problem(c->res, "modified", 0, "checkpoints.log: "
+			    "checkpoint sizes do not increase");
+			return 0;
+		}
+		if (c->nown == c->owncap) {
+			uint64_t *no;
+
+			c->owncap = c->owncap ? c->owncap * 2 : 64;
+			no = realloc(c->own, c->owncap * sizeof(*c->own));
+			if (no == NULL)
+				return VG_ENOMEM;
+			c->own = no;
+		}
+		c->own[c->nown++] = ck.size;
+	} else {
+		c->witness_matches++;
 	}
 	p = &c->v[c->n++];
 	p->size = ck.size;
@@ -294,6 +327,21 @@ classify_sequence(const char *dir, uint64_t expected, uint64_t *where)
 	return ordered ? "modified" : "reordered";
 }
 
+/* True when rec's MAC verifies under the key of its stored epoch; mk
+ * (the key of mk_epoch, at most rec's) is left as it is, tmp is scratch. */
+static int
+mac_ok_at(const unsigned char *mk, uint32_t mk_epoch,
+    const struct vg_audit_record *rec, unsigned char *tmp)
+{
+	unsigned char mac[VG_HASHBYTES];
+
+	memcpy(tmp, mk, VG_KEYBYTES);
+	for (; mk_epoch < rec->mac_epoch; mk_epoch++)
+		vg_audit_mac_evolve(tmp);
+	vg_audit_frame_mac(mac, tmp, rec->mac_epoch, rec->seq, rec->chain);
+	return sodium_memcmp(mac, rec->mac, VG_HASHBYTES) == 0;
+}
+
 /* Checks rec's MAC under the key of its epoch; mk is the key of epoch
  * *mk_epoch (at most rec's) and is evolved to rec's.  When the MAC does
  * not verify but does under the previous entry's epoch or the next one,
@@ -344,6 +392,7 @@ vg_audit_verify(const struct vg_audit_verify_opts *o,
 	struct cps c;
 	unsigned char *mk = NULL, *alt = NULL;
 	uint32_t mk_epoch = 0, last_epoch = 0;
+	size_t own_i = 0;
 	char path[PATH_MAX + 32], vkey[VG_VKEY_MAX];
 	size_t i, j, next_cp = 0;
 	int rc;
@@ -398,6 +447,11 @@ vg_audit_verify(const struct vg_audit_verify_opts *o,
 			goto out;
 	}
 	res->witness_checkpoints = c.n - res->checkpoints;
+	if (o->nwitness > 0 && c.witness_matches == 0)
+		problem(res, "inconsistent with witness", 0, "the witnesses "
+		    "hold no checkpoint of this log (%s): it was re-signed "
+		    "under another name, or its checkpoints never reached "
+		    "them", c.key->name);
 	if (c.n > 0)
 		qsort(c.v, c.n, sizeof(*c.v), cmp_cp);
 
@@ -426,20 +480,27 @@ vg_audit_verify(const struct vg_audit_verify_opts *o,
 	while ((rc = vg_audit_reader_next(r, rec)) == 1) {
 		int was_ok = res->ok;
 
-		/* The epoch is not in the hash chain: bound it before
-		 * evolving keys to it.  Each epoch follows a checkpoint in
-		 * checkpoints.log, and epochs never go back. */
-		if (rec->mac_epoch < last_epoch)
-			problem(res, "modified", rec->seq, "MAC epoch %u after "
-			    "epoch %u: the epoch field was altered",
-			    rec->mac_epoch, last_epoch);
-		else if (rec->mac_epoch > res->checkpoints + 1)
-			problem(res, "modified", rec->seq, "MAC epoch %u is "
-			    "impossible after %llu checkpoints: the epoch "
-			    "field was altered", rec->mac_epoch,
-			    (unsigned long long)res->checkpoints);
-		else if (mk != NULL)
+		/* Each entry's MAC epoch is fixed by the checkpoints before
+		 * it: epoch 1 until the first, then one more after each.
+		 * Whoever holds today's key can MAC anything under today's
+		 * epoch, but cannot move an old entry into it, because its
+		 * place says which (earlier, erased) key it needs. */
+		while (own_i < c.nown && c.own[own_i] <= rec->seq)
+			own_i++;
+		if (rec->mac_epoch != own_i + 1) {
+			int remac = mk != NULL && rec->mac_epoch > own_i + 1 &&
+			    rec->mac_epoch <= c.nown + 1 &&
+			    mac_ok_at(mk, mk_epoch, rec, alt);
+
+			problem(res, remac ? "forged" : "modified", rec->seq,
+			    "MAC epoch %u where the checkpoints say %llu: %s",
+			    rec->mac_epoch, (unsigned long long)own_i + 1,
+			    remac ? "the entry was MACed again under a later "
+			    "key (rewritten by someone holding that key)" :
+			    "the epoch field or the checkpoints were altered");
+		} else if (mk != NULL) {
 			check_mac(res, rec, mk, &mk_epoch, alt);
+		}
 		if (rec->mac_epoch > last_epoch)
 			last_epoch = rec->mac_epoch;
 		if (was_ok && !res->ok) {
@@ -457,8 +518,8 @@ vg_audit_verify(const struct vg_audit_verify_opts *o,
 			for (j = next_cp; j > 0 &&
 			    c.v[j - 1].size == range.size; j--)
 				;
-			if (res->ok &&
-			    memcmp(root, c.v[next_cp].root, VG_HASHBYTES) != 0) {
+			if (res->ok && memcmp(root, c.v[next_cp].root,
+			    VG_HASHBYTES) != 0) {
 				problem(res, c.v[next_cp].witness ?
 				    "inconsistent with witness" : "modified",
 				    j > 0 ? c.v[j - 1].size : 0,
@@ -512,5 +573,6 @@ out:
 	vg_secret_free(mk);
 	vg_secret_free(alt);
 	free(c.v);
+	free(c.own);
 	return rc;
 }

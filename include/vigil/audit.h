@@ -115,6 +115,8 @@ struct vg_audit_status {
 	uint64_t checkpoint_size;	/* entries covered by the last checkpoint */
 	uint32_t mac_epoch;
 	uint64_t torn_bytes;		/* cut from the tail at open */
+	uint64_t witness_failures;	/* checkpoint deliveries that failed
+					 * (directories and sink) */
 	unsigned char root[VG_HASHBYTES];
 	char vkey[VG_VKEY_MAX];		/* the chain's verifier key */
 };

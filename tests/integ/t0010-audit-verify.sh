@@ -53,21 +53,25 @@ vg lookup v --phone "$miss"
 exit_is 2 "lookup of an unknown phone: a miss"
 vg lookup v --phone "abc"
 exit_is 2 "lookup of a malformed phone"
-seg=v/audit/cli/seg-0000000000000000.log
-check "the cli chain has a segment" test -s "$seg"
+seg=audit/cli/seg-0000000000000000.log
+check "the cli chain has a segment" test -s "v/$seg"
 
 # --- a clean log ---------------------------------------------------------
 vg audit verify v
 exit_is 0 "audit verify of a clean log exits 0"
-like "$OUT" "^chain cli: OK: 5 entries" "it counts 5 entries (init, import, 3 lookups)"
+like "$OUT" "^chain cli: OK: 5 entries" \
+    "it counts 5 entries (init, import, 3 lookups)"
 has "$OUT" "MACs verified" "and says MACs were verified (K0 found)"
 has "$ERR" "keep it offline" "and warns that K0 is on this machine"
 
 vg audit verify v --json
 exit_is 0 "audit verify --json exits 0"
-is "$(printf '%s' "$OUT" | json 'd[0]["chain"], d[0]["ok"], d[0]["entries"], d[0]["macs_checked"], d[0]["key_pinned"]')" \
-    "('cli', True, 5, True, False)" "--json: chain, ok, entries, MACs checked, key not pinned"
-like "$(printf '%s' "$OUT" | json 'd[0]["root"]')" '^[0-9a-f]{64}$' "--json: the root is 64 hex digits"
+q='d[0]["chain"], d[0]["ok"], d[0]["entries"], d[0]["macs_checked"]'
+is "$(printf '%s' "$OUT" | json "$q, d[0]['key_pinned']")" \
+    "('cli', True, 5, True, False)" \
+    "--json: chain, ok, entries, MACs checked, key not pinned"
+like "$(printf '%s' "$OUT" | json 'd[0]["root"]')" '^[0-9a-f]{64}$' \
+    "--json: the root is 64 hex digits"
 
 cp v/audit-offline/cli.mac0 k0.txt
 mv v/audit-offline/cli.mac0 k0.moved
@@ -86,21 +90,23 @@ exit_is 0 "--key with the key itself"
 is "$(printf '%s' "$OUT" | json 'd[0]["ok"], d[0]["key_pinned"]')" "(True, True)" \
     "--json says the key was pinned"
 
-"$VIGIL" init other >/dev/null 2>&1 || bail "init other failed"
+env -u VIGIL_WITNESS_DIRS "$VIGIL" init other >/dev/null 2>&1 ||
+    bail "init other failed"
 vg audit verify v --key other/audit/cli/key.pub
 exit_is 2 "another vault's key: exit 2"
 like "$OUT" "FAILED: bad signature" "and says bad signature"
 vg audit verify v --key "not-a-key"
 exit_is 1 "a --key that is neither a key nor a file: usage error"
 
-n_w=$(ls w | grep -c '^cli-[0-9a-f]\{16\}\.cp$')
+# Witness files are named <origin with / as _>-<size hex>.cp.
+n_w=$(ls w | grep -c '^vigil\.local_[0-9a-f]*_cli-[0-9a-f]\{16\}\.cp$')
 [ "$n_w" -ge 5 ] && ok "the witness dir received $n_w checkpoints" ||
     not_ok "the witness dir received checkpoints" "$(ls -l w)"
 vg audit verify v --witness w --json
 exit_is 0 "--witness DIR passes"
 is "$(printf '%s' "$OUT" | json 'd[0]["ok"], d[0]["witness_checkpoints"] >= 5')" \
     "(True, True)" "and checked the witness checkpoints"
-vg audit verify v --witness "w/$(ls w | grep '^cli-' | head -n 1)"
+vg audit verify v --witness "w/$(ls w | grep '_cli-' | head -n 1)"
 exit_is 0 "--witness FILE passes"
 
 # --- proofs ------------------------------------------------------------------
@@ -160,20 +166,22 @@ lacks_bytes "missed phone" "$miss"
 lacks_bytes "customer's name" "$name"
 lacks_bytes "customer's email" "$email"
 lacks_bytes "last 8 digits of the phone" "$(printf '%s' "$phone" | tail -c 8)"
-has "$(cat "$seg")" "lookup" "(while it does hold the lookup entries)"
+has "$(cat "v/$seg")" "lookup" "(while it does hold the lookup entries)"
 
-# --- tampering -----------------------------------------------------------------
+# --- tampering -------------------------------------------------------------
 cp -R v vt
-off=$(frame_offset vt/audit/cli/seg-0000000000000000.log 2)
+off=$(frame_offset "vt/$seg" 2)
 [ -n "$off" ] || bail "cannot find entry 2"
-flip vt/audit/cli/seg-0000000000000000.log $((off + 10 + 20))
+flip "vt/$seg" $((off + 10 + 20))
 vg audit verify vt
 exit_is 2 "a byte flipped in entry 2: verify exits 2"
-like "$OUT" "FAILED: modified at seq 2 \\(seg-0000000000000000\\.log, byte offset $off\\)" \
+like "$OUT" \
+    "FAILED: modified at seq 2 \\(seg-0{16}\\.log, byte offset $off\\)" \
     "and names modified, seq 2 and its byte offset $off"
 vg audit verify vt --json
 exit_is 2 "--json too"
-is "$(printf '%s' "$OUT" | json 'd[0]["ok"], d[0]["problem"], d[0]["seq"], d[0]["offset"]')" \
+is "$(printf '%s' "$OUT" |
+    json 'd[0]["ok"], d[0]["problem"], d[0]["seq"], d[0]["offset"]')" \
     "(False, 'modified', 2, $off)" "--json names the problem, seq and offset"
 vg lookup vt --phone "$phone"
 exit_is 2 "with a damaged log a lookup fails closed"
@@ -182,8 +190,8 @@ lacks "$OUT" "$id" "and shows no customer"
 
 rm -rf vt
 cp -R v vt
-off=$(frame_offset vt/audit/cli/seg-0000000000000000.log 3)
-flip vt/audit/cli/seg-0000000000000000.log $((off + 10 + $(stat -c %s vt/audit/cli/seg-0000000000000000.log) * 0))
+off=$(frame_offset "vt/$seg" 3)
+flip "vt/$seg" "$off"
 vg audit verify vt
 exit_is 2 "entry 3's frame marker flipped: exit 2"
 like "$OUT" "FAILED: modified at seq 3 .*byte offset $off" "names seq 3 and offset $off"
@@ -195,11 +203,36 @@ import sys
 p, o = sys.argv[1], int(sys.argv[2])
 b = open(p, "rb").read()
 open(p, "wb").write(b[:o])
-' vt/audit/cli/seg-0000000000000000.log "$(frame_offset vt/audit/cli/seg-0000000000000000.log 3)"
+' "vt/$seg" "$(frame_offset "vt/$seg" 3)"
 vg audit verify vt
 exit_is 2 "the log cut before entry 3: exit 2"
 like "$OUT" "FAILED: truncated at seq 3" "and says truncated at seq 3"
 vg audit verify vt --witness w
 exit_is 2 "and with the witness too"
+
+# --- a witness dir shared by two vaults ----------------------------------
+# Files are named by origin, so both keep their checkpoints.  Only a pinned
+# key tells another vault's checkpoint from this log re-signed under
+# another name (t0013), so a shared witness needs --key.
+mkdir w2
+VIGIL_WITNESS_DIRS=$T/w2 "$VIGIL" init s1 >/dev/null 2>&1 || bail "init s1"
+VIGIL_WITNESS_DIRS=$T/w2 "$VIGIL" init s2 >/dev/null 2>&1 || bail "init s2"
+is "$(ls w2 | grep -c '_cli-0000000000000001\.cp$')" 2 \
+    "two vaults sharing a witness dir keep a checkpoint each"
+vg audit verify s1 --witness w2 --key s1/audit/cli/key.pub --json
+exit_is 0 "with its key pinned a vault verifies against a shared witness dir"
+is "$(printf '%s' "$OUT" | json 'd[0]["ok"], d[0]["witness_checkpoints"]')" \
+    "(True, 1)" "checking its own witness checkpoint only"
+vg audit verify s2 --witness w2 --key s2/audit/cli/key.pub
+exit_is 0 "and so does the other vault"
+vg audit verify s1 --witness w2
+exit_is 0 "without --key too: other origins' checkpoints are skipped"
+# A witness holding only the other vault's checkpoints has nothing for s1.
+mkdir w3
+cp w2/*"$(sed -n 1p s2/audit/cli/checkpoint | tr / _)"* w3/
+vg audit verify s1 --witness w3
+exit_is 2 "a witness with no checkpoint of this log is flagged"
+like "$OUT" "inconsistent with witness.*hold no checkpoint of this log" \
+    "and the message says so"
 
 done_testing

@@ -28,7 +28,7 @@ vg lookup v --phone "$phone"
 exit_is 0 "lookup with three witnesses"
 sleep 0.5
 
-n=$(ls wdir | grep -c '^cli-[0-9a-f]*\.cp$')
+n=$(ls wdir | grep -c '^vigil\.local_[0-9a-f]*_cli-[0-9a-f]*\.cp$')
 is "$n" 3 "the witness directory holds one checkpoint per command"
 origin=$(head -n 1 v/audit/cli/checkpoint)
 has "$(cat wdir/*.cp)" "$origin" "directory checkpoints name the chain's origin"
