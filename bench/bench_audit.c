@@ -166,8 +166,9 @@ main(int argc, char **argv)
 
 	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
 		return 2;
-	printf("group commit, fsync per batch, window %u us (each point a "
-	    "fresh chain):\n", batch_us);
+	printf("group commit, fsync per batch, window %s (each point a "
+	    "fresh chain):\n", batch_us == 0 ? "the default 200 us" :
+	    "as given");
 	for (i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
 		char chain[32];
 

@@ -100,20 +100,6 @@ struct vg_audit {
 	unsigned char *wbuf;
 };
 
-static void
-seterr(char *err, size_t cap, const char *fmt, ...) VG_PRINTF(3, 4);
-
-static void
-seterr(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || cap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-}
 
 static int64_t
 now_ns(void)
@@ -134,24 +120,6 @@ elapsed_ms(const struct timespec *since)
 	    (double)(ts.tv_nsec - since->tv_nsec) / 1e6;
 }
 
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return VG_EIO;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static int
 path_in(char *out, size_t cap, const char *dir, const char *name)
@@ -361,7 +329,7 @@ segment_new(struct vg_audit *a)
 	if (fd < 0)
 		return VG_EIO;
 	hlen = vg__audit_seg_header(head, a->size, a->last_chain, a->chain);
-	if (write_all(fd, head, hlen) != 0 || fdatasync(fd) != 0 ||
+	if (vg__write_all(fd, head, hlen) != 0 || fdatasync(fd) != 0 ||
 	    vg__dir_sync(a->dir) != 0) {
 		close(fd);
 		unlink(path);
@@ -392,7 +360,7 @@ replace_file(const char *dir, const char *name, const void *data, size_t len,
 	    mode);
 	if (fd < 0)
 		return VG_EIO;
-	rc = write_all(fd, data, len);
+	rc = vg__write_all(fd, data, len);
 	if (rc == 0 && fchmod(fd, mode) != 0)
 		rc = VG_EIO;
 	if (rc == 0 && fsync(fd) != 0)
@@ -444,7 +412,7 @@ checkpoint_now(struct vg_audit *a)
 	hl = snprintf(head, sizeof(head), "note %zu\n", nlen);
 	memcpy(head + hl, note, nlen);
 	end = lseek(fd, 0, SEEK_END);
-	rc = end < 0 ? VG_EIO : write_all(fd, head, (size_t)hl + nlen);
+	rc = end < 0 ? VG_EIO : vg__write_all(fd, head, (size_t)hl + nlen);
 	if (rc == 0 && fdatasync(fd) != 0)
 		rc = VG_EIO;
 	if (rc != 0 && end >= 0 && ftruncate(fd, end) == 0)
@@ -540,7 +508,7 @@ write_batch(struct vg_audit *a, struct pending **batch, size_t n)
 		/* A refused entry takes no sequence number. */
 		if (pos > 0 && (pos + VG_FRAME_MAX > (size_t)CHUNK * 512 ||
 		    i + 1 == n)) {
-			rc = write_all(a->segfd, a->wbuf, pos);
+			rc = vg__write_all(a->segfd, a->wbuf, pos);
 			written += pos;
 			pos = 0;
 		}
@@ -847,7 +815,7 @@ chain_create(struct vg_audit *a, const char *vault_dir, char *err,
 	if (path_in(off, sizeof(off), vault_dir, "audit-offline") != 0)
 		return VG_ETOOBIG;
 	if (mkdir_p(off) != 0) {
-		seterr(err, errcap, "cannot create '%s'", off);
+		vg__seterr(err, errcap, "cannot create '%s'", off);
 		return VG_EIO;
 	}
 	k0 = vg_secret_new(VG_KEYBYTES);
@@ -865,7 +833,7 @@ chain_create(struct vg_audit *a, const char *vault_dir, char *err,
 	sodium_memzero(text, sizeof(text));
 	if (rc != 0) {
 		vg_secret_free(k0);
-		seterr(err, errcap, "cannot write '%s/%s'", off, name);
+		vg__seterr(err, errcap, "cannot write '%s/%s'", off, name);
 		return rc;
 	}
 	if (vg_note_vkey_format(&a->key, vkey, sizeof(vkey) - 1) != 0) {
@@ -876,7 +844,7 @@ chain_create(struct vg_audit *a, const char *vault_dir, char *err,
 	rc = replace_file(a->dir, "key.pub", vkey, strlen(vkey), 0600);
 	if (rc != 0) {
 		vg_secret_free(k0);
-		seterr(err, errcap, "cannot write '%s/key.pub'", a->dir);
+		vg__seterr(err, errcap, "cannot write '%s/key.pub'", a->dir);
 		return rc;
 	}
 	vg_audit_mac_evolve(k0);	/* K_1: the node never keeps K_0 */
@@ -886,7 +854,7 @@ chain_create(struct vg_audit *a, const char *vault_dir, char *err,
 	rc = replace_file(a->dir, "mac.state", slot, sizeof(slot), 0600);
 	sodium_memzero(slot, sizeof(slot));
 	if (rc != 0)
-		seterr(err, errcap, "cannot write the MAC key state");
+		vg__seterr(err, errcap, "cannot write the MAC key state");
 	return rc;
 }
 
@@ -1001,7 +969,7 @@ recover(struct vg_audit *a, char *err, size_t errcap)
 	free(rec);
 	if (rc != 0) {
 		why = vg_audit_reader_error(r, &eseq, &eoff, &seg);
-		seterr(err, errcap, "audit chain '%s' is damaged at %s offset "
+		vg__seterr(err, errcap, "audit chain '%s' is damaged at %s offset "
 		    "%llu: %s; run 'vigil audit verify'", a->chain, seg,
 		    (unsigned long long)eoff, why);
 		vg_audit_reader_close(r);
@@ -1018,13 +986,13 @@ recover(struct vg_audit *a, char *err, size_t errcap)
 	 * behind: evolve it now (forward only). */
 	rc = load_checkpoints(a, &ncp);
 	if (rc != 0) {
-		seterr(err, errcap, "audit chain '%s': checkpoints.log %s",
+		vg__seterr(err, errcap, "audit chain '%s': checkpoints.log %s",
 		    a->chain, rc == VG_EFORMAT ? "ends in a checkpoint that "
 		    "does not verify" : "cannot be read");
 		return rc;
 	}
 	if (ncp + 1 < a->mac_epoch) {
-		seterr(err, errcap, "audit chain '%s': the MAC key is at epoch "
+		vg__seterr(err, errcap, "audit chain '%s': the MAC key is at epoch "
 		    "%u but checkpoints.log holds %llu checkpoints "
 		    "(checkpoints removed?)", a->chain, a->mac_epoch,
 		    (unsigned long long)ncp);
@@ -1044,7 +1012,7 @@ recover(struct vg_audit *a, char *err, size_t errcap)
 			return rc;
 	}
 	if (st.max_epoch > a->mac_epoch) {
-		seterr(err, errcap, "audit chain '%s' has entries of MAC epoch "
+		vg__seterr(err, errcap, "audit chain '%s' has entries of MAC epoch "
 		    "%u but the key state is at epoch %u (state rolled "
 		    "back?)", a->chain, st.max_epoch, a->mac_epoch);
 		return VG_EFORMAT;
@@ -1068,7 +1036,7 @@ recover(struct vg_audit *a, char *err, size_t errcap)
 			return VG_EIO;
 	}
 	if (a->cp_size > a->size) {
-		seterr(err, errcap, "audit chain '%s' holds %llu entries but "
+		vg__seterr(err, errcap, "audit chain '%s' holds %llu entries but "
 		    "its checkpoint covers %llu: entries were removed",
 		    a->chain, (unsigned long long)a->size,
 		    (unsigned long long)a->cp_size);
@@ -1117,7 +1085,7 @@ vg_audit_open(const struct vg_audit_opts *o, struct vg_audit **out,
 	if (!vg__audit_chain_name_ok(o->chain) || o->origin == NULL ||
 	    o->origin[0] == '\0' || strlen(o->origin) > VG_NOTE_NAME_MAX ||
 	    strpbrk(o->origin, " +\n") != NULL || o->sign_seed == NULL) {
-		seterr(err, errcap, "invalid audit chain name or origin");
+		vg__seterr(err, errcap, "invalid audit chain name or origin");
 		return VG_EINVAL;
 	}
 	a = calloc(1, sizeof(*a));
@@ -1169,14 +1137,14 @@ vg_audit_open(const struct vg_audit_opts *o, struct vg_audit **out,
 	    o->chain) >= sizeof(a->dir) || mkdir_p(a->dir) != 0 ||
 	    path_in(path, sizeof(path), a->dir, "tree") != 0 ||
 	    mkdir_p(path) != 0) {
-		seterr(err, errcap, "cannot create the audit directory for "
+		vg__seterr(err, errcap, "cannot create the audit directory for "
 		    "chain '%s'", o->chain);
 		rc = VG_EIO;
 		goto fail;
 	}
 	rc = lock_chain(a);
 	if (rc != 0) {
-		seterr(err, errcap, "audit chain '%s' is %s", o->chain,
+		vg__seterr(err, errcap, "audit chain '%s' is %s", o->chain,
 		    rc == VG_EBUSY ? "being written by another process" :
 		    "not lockable");
 		goto fail;
@@ -1195,7 +1163,7 @@ vg_audit_open(const struct vg_audit_opts *o, struct vg_audit **out,
 
 		vg__audit_free_names(segs, nseg > 0 ? nseg : 0);
 		if (nseg > 0) {
-			seterr(err, errcap, "audit chain '%s' has entries but "
+			vg__seterr(err, errcap, "audit chain '%s' has entries but "
 			    "no MAC key state (mac.state removed?)", o->chain);
 			rc = VG_EFORMAT;
 			goto fail;
@@ -1206,14 +1174,14 @@ vg_audit_open(const struct vg_audit_opts *o, struct vg_audit **out,
 	}
 	a->statefd = open(path, O_RDWR | O_CLOEXEC);
 	if (a->statefd < 0) {
-		seterr(err, errcap, "cannot open '%s'", path);
+		vg__seterr(err, errcap, "cannot open '%s'", path);
 		rc = VG_EIO;
 		goto fail;
 	}
 	rc = state_read(a);
 	if (rc != 0) {
 		if (err != NULL && err[0] == '\0')
-			seterr(err, errcap, "audit chain '%s': MAC key state "
+			vg__seterr(err, errcap, "audit chain '%s': MAC key state "
 			    "is damaged", o->chain);
 		goto fail;
 	}
@@ -1234,7 +1202,7 @@ vg_audit_open(const struct vg_audit_opts *o, struct vg_audit **out,
 		rc = a->segfd < 0 ? VG_EIO : 0;
 	}
 	if (rc != 0) {
-		seterr(err, errcap, "cannot open the audit segment for "
+		vg__seterr(err, errcap, "cannot open the audit segment for "
 		    "writing");
 		goto fail;
 	}

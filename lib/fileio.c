@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,18 @@
 
 #include "vigil/error.h"
 #include "fileio.h"
+
+void
+vg__seterr(char *err, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || cap == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, cap, fmt, ap);
+	va_end(ap);
+}
 
 int
 vg__dir_sync(const char *dir)
@@ -27,8 +40,8 @@ vg__dir_sync(const char *dir)
 	return rc;
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
+int
+vg__write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -71,7 +84,7 @@ vg__file_create_durable(const char *path, const void *data, size_t len,
 	    mode);
 	if (fd < 0)
 		return errno == EEXIST ? VG_EEXIST : VG_EIO;
-	rc = write_all(fd, data, len);
+	rc = vg__write_all(fd, data, len);
 	if (rc == 0 && fchmod(fd, mode) != 0)
 		rc = VG_EIO;
 	if (rc == 0 && fsync(fd) != 0)

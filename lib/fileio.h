@@ -22,6 +22,13 @@ int vg__file_create_durable(const char *path, const void *data, size_t len,
 int vg__file_read_secret(const char *path, char *buf, size_t cap,
     size_t *len, mode_t *mode);
 
+/* Writes all of data, retrying on EINTR and short writes.  0 or VG_EIO. */
+int vg__write_all(int fd, const void *data, size_t len);
+
+/* Formats a one-line reason into err (capacity cap); NULL err is a no-op. */
+void vg__seterr(char *err, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* fsyncs the directory dir. */
 int vg__dir_sync(const char *dir);
 

@@ -72,20 +72,6 @@ struct vg_vault {
 	bool cache_valid;
 };
 
-static void
-seterr(char *err, size_t cap, const char *fmt, ...) VG_PRINTF(3, 4);
-
-static void
-seterr(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || cap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-}
 
 static void
 put_be16(unsigned char *p, unsigned v)
@@ -152,7 +138,7 @@ load_master(const char *dir, unsigned char *master, const char **source,
 	if (env != NULL && *env != '\0') {
 		*source = "environment";
 		if (vg_b64_decode_key(master, env, strlen(env)) != 0) {
-			seterr(err, errcap, "%s is not the base64 of a "
+			vg__seterr(err, errcap, "%s is not the base64 of a "
 			    "32-byte key", VG_MASTER_ENV);
 			return VG_EINVAL;
 		}
@@ -169,29 +155,29 @@ load_master(const char *dir, unsigned char *master, const char **source,
 	switch (rc) {
 	case 0:
 		if (vg_b64_decode_key(master, buf, len) != 0) {
-			seterr(err, errcap, "master key file '%s' is "
+			vg__seterr(err, errcap, "master key file '%s' is "
 			    "malformed", path);
 			rc = VG_EBADKEY;
 		}
 		break;
 	case VG_ENOTFOUND:
-		seterr(err, errcap, "no master key: set %s or restore '%s'",
+		vg__seterr(err, errcap, "no master key: set %s or restore '%s'",
 		    VG_MASTER_ENV, path);
 		rc = VG_EBADKEY;
 		break;
 	case VG_ETOOBIG:
-		seterr(err, errcap, "master key file '%s' is malformed (too "
+		vg__seterr(err, errcap, "master key file '%s' is malformed (too "
 		    "long for a base64 key)", path);
 		rc = VG_EBADKEY;
 		break;
 	case VG_EINVAL:
-		seterr(err, errcap, "master key file '%s' has mode %04o; it "
+		vg__seterr(err, errcap, "master key file '%s' has mode %04o; it "
 		    "must not be readable by group or others (chmod 600)",
 		    path, (unsigned)mode);
 		rc = VG_EBADKEY;
 		break;
 	default:
-		seterr(err, errcap, "cannot read master key file '%s': %s",
+		vg__seterr(err, errcap, "cannot read master key file '%s': %s",
 		    path, strerror(errno));
 		break;
 	}
@@ -422,25 +408,25 @@ vg_vault_create(const char *dir, const struct vg_schema *schema, char *err,
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, KEY_NAME) >=
 	    sizeof(path) || (size_t)snprintf(dbpath, sizeof(dbpath), "%s/%s",
 	    dir, DB_NAME) >= sizeof(dbpath)) {
-		seterr(err, errcap, "vault path too long");
+		vg__seterr(err, errcap, "vault path too long");
 		return VG_ETOOBIG;
 	}
 	if (mkdir(dir, 0700) == 0) {
 		made_dir = 1;
 	} else if (errno != EEXIST) {
-		seterr(err, errcap, "cannot create '%s': %s", dir,
+		vg__seterr(err, errcap, "cannot create '%s': %s", dir,
 		    strerror(errno));
 		return VG_EIO;
 	} else {
 		int empty = dir_is_empty(dir);
 
 		if (empty < 0) {
-			seterr(err, errcap, "'%s' exists and is not a readable "
+			vg__seterr(err, errcap, "'%s' exists and is not a readable "
 			    "directory", dir);
 			return VG_EEXIST;
 		}
 		if (!empty) {
-			seterr(err, errcap, "'%s' is not empty; refusing to "
+			vg__seterr(err, errcap, "'%s' is not empty; refusing to "
 			    "overwrite it", dir);
 			return VG_EEXIST;
 		}
@@ -462,7 +448,7 @@ vg_vault_create(const char *dir, const struct vg_schema *schema, char *err,
 		rc = vg__file_create_durable(path, b64, strlen(b64), 0600);
 		sodium_memzero(b64, sizeof(b64));
 		if (rc != 0) {
-			seterr(err, errcap, "cannot write '%s': %s", path,
+			vg__seterr(err, errcap, "cannot write '%s': %s", path,
 			    strerror(errno));
 			goto fail;
 		}
@@ -475,7 +461,7 @@ vg_vault_create(const char *dir, const struct vg_schema *schema, char *err,
 	if (rc == 0)
 		rc = init_database(s, schema, master, source);
 	if (rc != 0) {
-		seterr(err, errcap, "cannot create the database '%s': %s",
+		vg__seterr(err, errcap, "cannot create the database '%s': %s",
 		    dbpath, vg_strerror(rc));
 		goto fail;
 	}
@@ -520,7 +506,7 @@ vg_vault_open(const char *dir, struct vg_vault **out, char *err, size_t errcap)
 	    sizeof(dbpath))
 		return VG_ETOOBIG;
 	if (stat(dbpath, &sb) != 0) {
-		seterr(err, errcap, "'%s' is not a vigil vault (no %s)", dir,
+		vg__seterr(err, errcap, "'%s' is not a vigil vault (no %s)", dir,
 		    DB_NAME);
 		return VG_ENOVAULT;
 	}
@@ -538,7 +524,7 @@ vg_vault_open(const char *dir, struct vg_vault **out, char *err, size_t errcap)
 
 	rc = vg__store_sqlite_open(dbpath, 0, &v->store);
 	if (rc != 0) {
-		seterr(err, errcap, "'%s' is not a vigil vault (cannot open "
+		vg__seterr(err, errcap, "'%s' is not a vigil vault (cannot open "
 		    "its database)", dir);
 		goto fail;
 	}
@@ -546,7 +532,7 @@ vg_vault_open(const char *dir, struct vg_vault **out, char *err, size_t errcap)
 	    sizeof(text) - 1, &len);
 	if (rc != 0 || len != strlen(VAULT_FORMAT) ||
 	    memcmp(text, VAULT_FORMAT, len) != 0) {
-		seterr(err, errcap, "'%s' is not a vigil vault (unknown "
+		vg__seterr(err, errcap, "'%s' is not a vigil vault (unknown "
 		    "format)", dir);
 		rc = VG_ENOVAULT;
 		goto fail;
@@ -557,7 +543,7 @@ vg_vault_open(const char *dir, struct vg_vault **out, char *err, size_t errcap)
 		rc = vg_schema_parse(&v->schema, text, len, perr,
 		    sizeof(perr));
 	if (rc != 0) {
-		seterr(err, errcap, "vault schema is damaged");
+		vg__seterr(err, errcap, "vault schema is damaged");
 		rc = VG_EFORMAT;
 		goto fail;
 	}
@@ -570,7 +556,7 @@ vg_vault_open(const char *dir, struct vg_vault **out, char *err, size_t errcap)
 	    sizeof(want), &len);
 	if (rc != 0 || len != sizeof(want) ||
 	    sodium_memcmp(check, want, sizeof(want)) != 0) {
-		seterr(err, errcap, "master key does not match this vault");
+		vg__seterr(err, errcap, "master key does not match this vault");
 		rc = VG_EBADKEY;
 		goto fail;
 	}
@@ -579,7 +565,7 @@ vg_vault_open(const char *dir, struct vg_vault **out, char *err, size_t errcap)
 	master = NULL;
 	rc = load_keys(v);
 	if (rc != 0) {
-		seterr(err, errcap, "vault keys failed to load: %s",
+		vg__seterr(err, errcap, "vault keys failed to load: %s",
 		    vg_strerror(rc));
 		goto fail;
 	}

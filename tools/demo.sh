@@ -81,6 +81,28 @@ run "$VIGIL" keys rewrap vault
 run "$VIGIL" stats vault
 run "$VIGIL" lookup vault --phone "$national"
 
+step "9. The audit log: every access above, durable before any output"
+run "$VIGIL" audit tail vault -n 3
+run "$VIGIL" audit who-viewed vault "$id"
+run "$VIGIL" audit verify vault --key vault/audit/cli/key.pub \
+    --mac-key vault/audit-offline/cli.mac0
+seq=$("$VIGIL" audit query vault --customer "$id" --action lookup --limit 1 |
+    sed -n 's/.*"event.sequence": *\([0-9]*\).*/\1/p' | head -n 1)
+run "$VIGIL" audit prove vault --seq "${seq:-3}" --out proof.json
+run "$VIGIL" audit check-proof proof.json --key vault/audit/cli/key.pub
+
+step "10. An insider edits the log: verify names the entry"
+cp -r vault tampered
+seg=$(ls tampered/audit/cli/seg-*.log | head -n 1)
+python3 - "$seg" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+b[len(b) // 2] ^= 1
+open(p, "wb").write(b)
+PY
+run "$VIGIL" audit verify tampered --key vault/audit/cli/key.pub || true
+
 step "Done"
-echo "The vault is in $DEMO/vault.  Next: the audit log, the vigild API,"
-echo "detection and leak tracing (see the issues and docs/ARCHITECTURE.md)."
+echo "The vault is in $DEMO/vault.  Next: the vigild API with purpose-bound"
+echo "reveals, detection and leak tracing (see docs/ARCHITECTURE.md)."

@@ -134,7 +134,20 @@ int
 cli_audit_close(struct vg_cli *cli, struct vg_audit *a, int status)
 {
 	struct vg_witness_stats st;
+	struct vg_audit_status as;
 
+	if (a != NULL) {
+		vg_audit_status(a, &as);
+		if (as.witness_failures > 0)
+			fprintf(stderr, "vigil %s: warning: %llu checkpoint "
+			    "deliveries to witnesses failed (see "
+			    "VIGIL_WITNESS_DIRS)\n", cli->cmd,
+			    (unsigned long long)as.witness_failures);
+		if (as.torn_bytes > 0)
+			fprintf(stderr, "vigil %s: note: the audit log's torn "
+			    "tail (%llu bytes of an unfinished write) was cut\n",
+			    cli->cmd, (unsigned long long)as.torn_bytes);
+	}
 	if (a != NULL && vg_audit_close(a) != 0 && status == EXIT_OK)
 		status = cli_fail(cli, EXIT_DATA, "audit log: final checkpoint "
 		    "failed");

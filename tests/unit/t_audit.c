@@ -1692,6 +1692,42 @@ forge(unsigned char *out, const struct vg_audit_entry *e, uint64_t seq,
 	return VG_FRAME_HEAD + blen + VG_FRAME_TAIL;
 }
 
+/*
+ * What root holding today's key K_E can do: MAC entries [from, TN) again
+ * under K_E, storing epoch E (body and chain untouched).  Verify with K0
+ * must call it forged at `from`, because the checkpoints fix each entry's
+ * epoch.
+ */
+static void
+tamper_remac(size_t from)
+{
+	unsigned char *b = malloc(tseglen), key[VG_KEYBYTES];
+	uint32_t e, last = 0;
+	size_t i;
+	char label[96];
+
+	if (b == NULL)
+		abort();
+	for (i = 0; i < TN; i++)
+		if (trec[i].mac_epoch > last)
+			last = trec[i].mac_epoch;
+	memcpy(key, tk0, sizeof(key));
+	for (e = 0; e < last; e++)
+		vg_audit_mac_evolve(key);
+	memcpy(b, tseg, tseglen);
+	for (i = from; i < TN; i++) {
+		size_t off = trec[i].offset;
+
+		vg__put32(b + off + 6, last);
+		vg_audit_frame_mac(b + off + VG_FRAME_HEAD + trec[i].body_len +
+		    VG_HASHBYTES, key, last, trec[i].seq, trec[i].chain);
+	}
+	snprintf(label, sizeof(label), "entries %zu.. re-MACed under the "
+	    "latest key (epoch %u)", from, last);
+	tamper(label, b, tseglen, tk0, NULL, "forged", (uint64_t)from);
+	free(b);
+}
+
 static void
 entry_of(const struct vg_audit_record *r, struct vg_audit_entry *e)
 {
@@ -1837,6 +1873,8 @@ test_tamper(void)
 	    "modified", 25);
 	tamper_flip("MAC epoch, high byte (2^31 epochs ahead)",
 	    trec[25].offset + 6, 0x80, "modified", 25);
+	tamper_remac(0);
+	tamper_remac(5);
 	tamper_flip("body version", trec[k].offset + VG_FRAME_HEAD, 0x01,
 	    "modified", k);
 	tamper_flip("body seq, low byte", trec[k].offset + VG_FRAME_HEAD + 8,

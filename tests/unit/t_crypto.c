@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "tap.h"
+#include "vectors.h"
 #include "vigil/crypto.h"
 
 /*-----------------------------------------------------------------------------
@@ -65,56 +66,8 @@ struct vrec {
 	struct vkv kv[VEC_KEYS];
 };
 
-static const char *vec_argv0;
 
 /* Opens dir/file; a path that does not fit is simply not found. */
-static FILE *
-open_in(const char *dir, const char *file)
-{
-	char path[PATH_MAX];
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >=
-	    sizeof(path))
-		return NULL;
-	return fopen(path, "r");
-}
-
-static FILE *
-vec_open(const char *file)
-{
-	char dir[PATH_MAX], sub[PATH_MAX];
-	const char *env;
-	char *slash;
-	FILE *f;
-	int up;
-
-	if ((env = getenv("VIGIL_VECTORS")) != NULL &&
-	    (f = open_in(env, file)) != NULL)
-		return f;
-	if ((env = getenv("ROOT")) != NULL &&
-	    (size_t)snprintf(sub, sizeof(sub), "%s/tests/vectors", env) <
-	    sizeof(sub) && (f = open_in(sub, file)) != NULL)
-		return f;
-	if ((f = open_in("tests/vectors", file)) != NULL)
-		return f;
-	/* build/tests/t_crypto or build/asan/tests/t_crypto */
-	snprintf(dir, sizeof(dir), "%s", vec_argv0 != NULL ? vec_argv0 : ".");
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	for (up = 1; up <= 4; up++) {
-		size_t used = strlen(dir);
-
-		if (used + 4 >= sizeof(dir))
-			break;
-		memcpy(dir + used, "/..", 4);
-		if ((size_t)snprintf(sub, sizeof(sub), "%s/tests/vectors",
-		    dir) < sizeof(sub) && (f = open_in(sub, file)) != NULL)
-			return f;
-	}
-	return NULL;
-}
 
 static int
 hexval(int c)

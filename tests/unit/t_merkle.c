@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "vectors.h"
 #include "vigil/merkle.h"
 
 #define HB VG_HASHBYTES
@@ -401,56 +402,19 @@ test_hashes(void)
  * Vector files: "keyword field..." lines, '#' comments
  */
 
-static const char *vec_argv0;
 
+/* vec_open() of a file in a subdirectory of tests/vectors. */
 static FILE *
-open_in(const char *dir, const char *file)
+vec_open_sub(const char *sub, const char *file)
 {
-	char path[PATH_MAX];
+	char rel[PATH_MAX];
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/merkle/%s", dir, file) >=
-	    sizeof(path))
+	if ((size_t)snprintf(rel, sizeof(rel), "%s/%s", sub, file) >=
+	    sizeof(rel))
 		return NULL;
-	return fopen(path, "r");
+	return vec_open(rel);
 }
 
-/* Looks in $VIGIL_VECTORS, $ROOT/tests/vectors, tests/vectors and then
- * tests/vectors above the directory of the test program. */
-static FILE *
-vec_open(const char *file)
-{
-	char dir[PATH_MAX], sub[PATH_MAX];
-	const char *env;
-	char *slash;
-	FILE *f;
-	int up;
-
-	if ((env = getenv("VIGIL_VECTORS")) != NULL &&
-	    (f = open_in(env, file)) != NULL)
-		return f;
-	if ((env = getenv("ROOT")) != NULL &&
-	    (size_t)snprintf(sub, sizeof(sub), "%s/tests/vectors", env) <
-	    sizeof(sub) && (f = open_in(sub, file)) != NULL)
-		return f;
-	if ((f = open_in("tests/vectors", file)) != NULL)
-		return f;
-	snprintf(dir, sizeof(dir), "%s", vec_argv0 != NULL ? vec_argv0 : ".");
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	for (up = 1; up <= 4; up++) {
-		size_t used = strlen(dir);
-
-		if (used + 4 >= sizeof(dir))
-			break;
-		memcpy(dir + used, "/..", 4);
-		if ((size_t)snprintf(sub, sizeof(sub), "%s/tests/vectors",
-		    dir) < sizeof(sub) && (f = open_in(sub, file)) != NULL)
-			return f;
-	}
-	return NULL;
-}
 
 #define VEC_MAXREC 32
 #define VEC_MAXTOK 8		/* keyword, two numbers, up to 5 hashes */
@@ -466,7 +430,7 @@ vec_load(const char *file, struct vline *v, size_t max)
 {
 	char line[1024];
 	size_t n = 0, lineno = 0;
-	FILE *f = vec_open(file);
+	FILE *f = vec_open_sub("merkle", file);
 
 	if (f == NULL) {
 		printf("# cannot find tests/vectors/merkle/%s "

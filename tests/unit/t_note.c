@@ -15,11 +15,11 @@
 #include <sodium.h>
 
 #include "tap.h"
+#include "vectors.h"
 #include "vigil/note.h"
 
 #define BUFSZ	(2 * VG_NOTE_MAX)
 
-static const char *vec_argv0;
 
 static const char peter_sig[] = "\xe2\x80\x94 PeterNeumann "
     "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdn"
@@ -40,52 +40,18 @@ static struct vg_note_key peter, enoch;
  * $ROOT/tests/vectors, then tests/vectors here or above the program.
  */
 
+/* vec_open() of a file in a subdirectory of tests/vectors. */
 static FILE *
-open_in(const char *dir, const char *file)
+vec_open_sub(const char *sub, const char *file)
 {
-	char path[PATH_MAX];
+	char rel[PATH_MAX];
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/note/%s", dir, file) >=
-	    sizeof(path))
+	if ((size_t)snprintf(rel, sizeof(rel), "%s/%s", sub, file) >=
+	    sizeof(rel))
 		return NULL;
-	return fopen(path, "rb");
+	return vec_open(rel);
 }
 
-static FILE *
-vec_open(const char *file)
-{
-	char dir[PATH_MAX], sub[PATH_MAX];
-	const char *env;
-	char *slash;
-	FILE *f;
-	int up;
-
-	if ((env = getenv("VIGIL_VECTORS")) != NULL &&
-	    (f = open_in(env, file)) != NULL)
-		return f;
-	if ((env = getenv("ROOT")) != NULL &&
-	    (size_t)snprintf(sub, sizeof(sub), "%s/tests/vectors", env) <
-	    sizeof(sub) && (f = open_in(sub, file)) != NULL)
-		return f;
-	if ((f = open_in("tests/vectors", file)) != NULL)
-		return f;
-	snprintf(dir, sizeof(dir), "%s", vec_argv0 != NULL ? vec_argv0 : ".");
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*slash = '\0';
-	else
-		snprintf(dir, sizeof(dir), ".");
-	for (up = 1; up <= 4; up++) {
-		size_t used = strlen(dir);
-
-		if (used + 4 >= sizeof(dir))
-			break;
-		memcpy(dir + used, "/..", 4);
-		if ((size_t)snprintf(sub, sizeof(sub), "%s/tests/vectors",
-		    dir) < sizeof(sub) && (f = open_in(sub, file)) != NULL)
-			return f;
-	}
-	return NULL;
-}
 
 /*
  * Reads tests/vectors/note/<file> whole into buf (NUL-terminated) and
@@ -97,7 +63,7 @@ vec_read(const char *file, char *buf, size_t cap)
 	FILE *f;
 	size_t n;
 
-	if ((f = vec_open(file)) == NULL) {
+	if ((f = vec_open_sub("note", file)) == NULL) {
 		ok(0, "read tests/vectors/note/%s (set VIGIL_VECTORS)", file);
 		return (size_t)-1;
 	}
