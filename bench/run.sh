@@ -139,15 +139,18 @@ $audit
 
 Targets (issue 3): at least 200,000 entries/s sustained with group commit
 and fsync from many threads; verification at least 1,000,000 entries/s.
-With one entry per call, every append costs its thread a sleep and a
-wake-up, and on this 2-vCPU virtual machine the context switches are the
-limit (perf shows the kernel's task switch and spin-unlock paths on top;
-the writer thread itself spends about 1 µs per entry). So: with 8 entries
-per call (a request touching several customers, an import, a worker's
-batch) the target is met from 64 and 256 threads; with 4 per call it was
-met in one of two development runs (201,000 and 171,000 entries/s); with
-one entry per call, from hundreds of threads, this machine reaches about
-60,000 to 80,000 entries/s, below the target.
+
+A blocking append costs its thread a sleep and a wake-up, and on this
+2-vCPU virtual machine those context switches are the limit (perf shows
+the kernel's task switch and spin-unlock paths on top; the writer thread
+itself spends about 1 µs per entry): with one entry per call from hundreds
+of threads the log reaches about 60,000 to 80,000 entries/s here. Two ways
+past that, both measured above: several entries per call
+(\`vg_audit_append_many\`: a request touching several customers, an
+import, a worker's batch), and the asynchronous interface an event-driven
+server uses (\`vg_audit_submit\`: one entry per call, no thread waits,
+the callback fires when the batch is durable), which reaches the target
+with single entries from one submitting thread.
 
 \`build/bench/bench_merkle\` (RFC 9162 tree, SHA-256):
 

@@ -47,11 +47,24 @@
 
 /* One waiting append, on its appender's stack.  It belongs to batch
  * `gen`; the appender returns once done_gen has passed gen. */
+struct ticket;
+
 struct pending {
 	const struct vg_audit_entry *e;
 	uint64_t seq;
 	int rc;
 	uint32_t gen;
+	struct ticket *t;	/* an asynchronous submission, or NULL */
+};
+
+/* An asynchronous submission: its pendings, queued together, so they are
+ * in one batch and the last one completes it. */
+struct ticket {
+	vg_audit_done_fn done;
+	void *ctx;
+	size_t n;
+	struct ticket *next;	/* completion list of one batch */
+	struct pending p[];
 };
 
 struct secrets {
@@ -591,14 +604,38 @@ add_us(struct timespec *ts, uint32_t us)
 	}
 }
 
+/* Calls each finished ticket's callback (outside the log's lock) and
+ * frees it. */
+static void
+complete_tickets(struct ticket *t)
+{
+	while (t != NULL) {
+		struct ticket *next = t->next;
+		uint64_t first = UINT64_MAX;
+		int rc = 0;
+		size_t i;
+
+		for (i = 0; i < t->n; i++) {
+			if (t->p[i].rc != 0 && rc == 0)
+				rc = t->p[i].rc;
+			if (t->p[i].rc == 0 && t->p[i].seq < first)
+				first = t->p[i].seq;
+		}
+		t->done(t->ctx, rc, first);
+		free(t);
+		t = next;
+	}
+}
+
 static void *
 writer_main(void *arg)
 {
 	struct vg_audit *a = arg;
 	struct pending **batch;
+	struct ticket *done_list, **done_tail;
 	uint32_t gen;
 	size_t n, i;
-	int rc;
+	int rc, stopping;
 
 	pthread_mutex_lock(&a->mu);
 	for (;;) {
@@ -650,19 +687,33 @@ writer_main(void *arg)
 		pthread_mutex_lock(&a->mu);
 		if (rc != 0 && !a->failed)
 			a->failed = VG_EIO;
-		for (i = 0; i < n; i++)
-			if (a->failed && batch[i]->rc == 0)
-				batch[i]->rc = VG_EIO;
+		done_list = NULL;
+		done_tail = &done_list;
+		for (i = 0; i < n; i++) {
+			struct pending *p = batch[i];
+
+			if (a->failed && p->rc == 0)
+				p->rc = VG_EIO;
+			/* Collect finished tickets before the gate opens:
+			 * after it, synchronous pendings may be gone. */
+			if (p->t != NULL && p == &p->t->p[p->t->n - 1]) {
+				p->t->next = NULL;
+				*done_tail = p->t;	/* in log order */
+				done_tail = &p->t->next;
+			}
+		}
 		a->cp_request = 0;
 		if (n > 0)
 			a->last_batch = n;
 		gate_open(a, gen);		/* releases the batch */
 		pthread_cond_broadcast(&a->cv_writer);	/* checkpoint waiters */
-		if (a->stop && a->qn == 0)
-			break;
+		stopping = a->stop && a->qn == 0;
+		pthread_mutex_unlock(&a->mu);
+		complete_tickets(done_list);
+		if (stopping)
+			return NULL;
+		pthread_mutex_lock(&a->mu);
 	}
-	pthread_mutex_unlock(&a->mu);
-	return NULL;
 }
 
 int
@@ -696,6 +747,7 @@ vg_audit_append_many(struct vg_audit *a, const struct vg_audit_entry *e,
 		p[i].seq = 0;
 		p[i].rc = 0;
 		p[i].gen = gen;
+		p[i].t = NULL;
 		a->q[a->qn++] = &p[i];
 	}
 	/* Broadcast: checkpoint callers wait on the same condition. */
@@ -713,6 +765,50 @@ out:
 	if (p != &one)
 		free(p);
 	return rc;
+}
+
+int
+vg_audit_submit(struct vg_audit *a, const struct vg_audit_entry *e, size_t n,
+    vg_audit_done_fn done, void *ctx)
+{
+	struct ticket *t;
+	size_t i;
+	int rc;
+
+	if (n == 0 || done == NULL)
+		return VG_EINVAL;
+	if (n > QUEUE_CAP)
+		return VG_ETOOBIG;
+	t = malloc(sizeof(*t) + n * sizeof(t->p[0]));
+	if (t == NULL)
+		return VG_ENOMEM;
+	t->done = done;
+	t->ctx = ctx;
+	t->n = n;
+	t->next = NULL;
+	pthread_mutex_lock(&a->mu);
+	while (a->qn + n > QUEUE_CAP && !a->failed && !a->stop)
+		pthread_cond_wait(&a->cv_space, &a->mu);
+	if (a->failed || a->stop) {
+		rc = a->failed ? VG_EIO : VG_EINVAL;
+		pthread_mutex_unlock(&a->mu);
+		free(t);
+		return rc;
+	}
+	if (a->qn == 0)
+		clock_gettime(CLOCK_REALTIME, &a->first_arrival);
+	for (i = 0; i < n; i++) {
+		t->p[i].e = &e[i];
+		t->p[i].seq = 0;
+		t->p[i].rc = 0;
+		t->p[i].gen = a->fill_gen;
+		t->p[i].t = t;
+		a->q[a->qn++] = &t->p[i];
+	}
+	if (a->qn == n || a->qn == QUEUE_CAP)
+		pthread_cond_broadcast(&a->cv_writer);
+	pthread_mutex_unlock(&a->mu);
+	return 0;
 }
 
 int

@@ -8,7 +8,7 @@ set -eu
 
 PKGS="build-essential pkg-config libsodium-dev libsqlite3-dev sqlite3 \
 libjansson-dev libmicrohttpd-dev libssl-dev libcurl4-openssl-dev python3 \
-clang libclang-rt-dev llvm"
+clang libclang-rt-dev llvm libevent-dev libh2o-evloop-dev wrk curl"
 
 missing=""
 for p in $PKGS; do

@@ -154,6 +154,21 @@ VG_MUST_CHECK int vg_audit_append(struct vg_audit *a,
 VG_MUST_CHECK int vg_audit_append_many(struct vg_audit *a,
     const struct vg_audit_entry *e, size_t n, uint64_t *seqs);
 
+/*
+ * Asynchronous appends, for event-driven servers: queues e[0..n) and
+ * returns at once; done(ctx, rc, first_seq) is called from the log's
+ * writer thread once all n are durable (rc 0) or have failed (VG_EIO, or
+ * the first entry's VG_EINVAL), with the lowest sequence number written
+ * (UINT64_MAX if none).  e and everything it points to must stay valid
+ * until then.  The callback must be quick and must not call back into
+ * the log (hand the result to the server's loop).  Returns 0, or an error
+ * without calling done.
+ */
+typedef void (*vg_audit_done_fn)(void *ctx, int rc, uint64_t first_seq);
+VG_MUST_CHECK int vg_audit_submit(struct vg_audit *a,
+    const struct vg_audit_entry *e, size_t n, vg_audit_done_fn done,
+    void *ctx);
+
 /* Signs a checkpoint now if entries were added since the last one. */
 VG_MUST_CHECK int vg_audit_checkpoint(struct vg_audit *a);
 

@@ -985,6 +985,103 @@ out:
 	free(leaves);
 }
 
+/* Asynchronous submissions: callbacks from the writer thread. */
+#define ASUB 300
+#define AEACH 7
+
+struct async_state {
+	pthread_mutex_t mu;
+	int calls, errors;
+	uint64_t first[ASUB];
+};
+
+struct async_req {
+	struct async_state *st;
+	int i;
+	struct vg_audit_entry e[AEACH];
+	char detail[AEACH][32];
+};
+
+static void
+async_done(void *ctx, int rc, uint64_t first)
+{
+	struct async_req *r = ctx;
+
+	pthread_mutex_lock(&r->st->mu);
+	r->st->calls++;
+	if (rc != 0)
+		r->st->errors++;
+	r->st->first[r->i] = first;
+	pthread_mutex_unlock(&r->st->mu);
+}
+
+static void
+test_async(void)
+{
+	char v[PATH_MAX], cd[PATH_MAX];
+	struct vg_audit_opts o;
+	struct vg_audit_verify_result res;
+	struct async_state st;
+	struct async_req *reqs;
+	struct vg_audit *a;
+	unsigned char k0[VG_KEYBYTES];
+	int i, j, calls = 0, spaced = 1, waited;
+
+	tdir(v, sizeof(v), "async");
+	chain_dir(cd, sizeof(cd), v, "cli");
+	opts_init(&o, v, "cli");
+	memset(&st, 0, sizeof(st));
+	pthread_mutex_init(&st.mu, NULL);
+	reqs = calloc(ASUB, sizeof(*reqs));
+	if (reqs == NULL || (a = open_log(&o)) == NULL) {
+		ok(0, "setup");
+		free(reqs);
+		return;
+	}
+	for (i = 0; i < ASUB; i++) {
+		reqs[i].st = &st;
+		reqs[i].i = i;
+		for (j = 0; j < AEACH; j++) {
+			snprintf(reqs[i].detail[j], sizeof(reqs[i].detail[j]),
+			    "r=%d e=%d", i, j);
+			reqs[i].e[j].action = "reveal";
+			reqs[i].e[j].principal = "p_async";
+			reqs[i].e[j].decision = "allow";
+			reqs[i].e[j].detail = reqs[i].detail[j];
+		}
+		if (vg_audit_submit(a, reqs[i].e, AEACH, async_done,
+		    &reqs[i]) != 0)
+			break;
+	}
+	is_int(i, ASUB, "%d asynchronous submissions of %d entries queued",
+	    ASUB, AEACH);
+	for (waited = 0; waited < 1000; waited++) {
+		pthread_mutex_lock(&st.mu);
+		calls = st.calls;
+		pthread_mutex_unlock(&st.mu);
+		if (calls == ASUB)
+			break;
+		usleep(10000);
+	}
+	is_int(calls, ASUB, "every submission's callback ran, once");
+	is_int(st.errors, 0, "none failed");
+	for (i = 0; i < ASUB; i++)
+		for (j = i + 1; j < ASUB; j++)
+			if (st.first[i] / AEACH == st.first[j] / AEACH ||
+			    st.first[i] % AEACH != 0)
+				spaced = 0;
+	ok(spaced, "each got its own run of %d consecutive seqs", AEACH);
+	is_int(vg_audit_submit(a, reqs[0].e, 0, async_done, &reqs[0]),
+	    VG_EINVAL, "an empty submission is refused");
+	is_int(vg_audit_close(a), 0, "close");
+	ok(load_k0(v, "cli", k0) == 0 && verify(cd, k0, NULL, NULL, &res) ==
+	    0 && res.ok && res.entries == (uint64_t)ASUB * AEACH,
+	    "verify with K0: OK, %d entries", ASUB * AEACH);
+	diag_res(&res);
+	pthread_mutex_destroy(&st.mu);
+	free(reqs);
+}
+
 /*-----------------------------------------------------------------------------
  * Segments and checkpoints
  */
@@ -2202,6 +2299,7 @@ main(int argc, char **argv)
 	test_append_reopen();
 	test_epochs();
 	test_concurrent();
+	test_async();
 	test_segments();
 	test_checkpoints();
 	test_fail_closed();
