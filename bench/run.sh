@@ -98,7 +98,7 @@ normalisation, no encryption, no blind indexes.
 The baseline runs with the sqlite3 shell's defaults (a 2 MiB page cache,
 one thread); \`vigil import\` uses a 2 GiB page cache in bulk mode and two
 threads (one parses, normalises and seals, the other writes), which is why
-it finishes first despite doing far more work per row.
+the two take about as long although vigil does far more work per row.
 
 Vault directory after import: $dbsize MiB; baseline database: $basesize MiB.
 Target (issue 2): at most 30 s for 1,000,000 customers.
@@ -178,5 +178,12 @@ integration, periodic checkpoints); its figures are end to end over HTTP,
 vigil's above are in-process, so vigil's HTTP numbers (issue 4) are the
 fair comparison. immudb's rate is for large, not necessarily synced
 transactions; vigil fsyncs every batch before any appender returns.
+
+## HTTP server library
+
+Measured separately, before vigild is built on it: \`sh bench/http/run.sh\`
+(three minimal JSON servers on libmicrohttpd, libevent's evhttp and
+libh2o-evloop under wrk on loopback). Results and the choice (h2o) are in
+bench/http/README.md and docs/DEPENDENCIES.md.
 MD
 echo "bench: wrote $OUT" >&2
