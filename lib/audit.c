@@ -84,7 +84,8 @@ struct vg_audit {
 	int64_t last_time;
 	struct vg_merkle_range range;
 	struct secrets *sec;		/* sodium_malloc'd */
-	uint32_t mac_epoch;
+	uint32_t mac_epoch;		/* checkpoints so far + 1 (recorded) */
+	uint64_t key_seq;		/* the position sec->mac is the key of */
 	struct vg_note_key key;
 	FILE *level[LEVELS];
 	uint64_t cp_size;
@@ -108,6 +109,12 @@ struct vg_audit {
 	pthread_cond_t cv_done;		/* fallback where there is no futex */
 	struct timespec first_arrival;
 	size_t last_batch;
+	/* What vg_audit_status() reports, published under mu by the writer
+	 * after each batch (the writer changes the live fields unlocked). */
+	uint64_t pub_size, pub_cp_size;
+	uint32_t pub_epoch;
+	int pub_sink_error;
+	unsigned char pub_root[VG_HASHBYTES];
 	int stop, failed, cp_request, started;
 	pthread_t thr;
 	unsigned char *wbuf;
@@ -147,24 +154,26 @@ path_in(char *out, size_t cap, const char *dir, const char *name)
  */
 
 static void
-state_slot(unsigned char slot[STATE_SLOT], uint32_t epoch,
+state_slot(unsigned char slot[STATE_SLOT], uint64_t seq,
     const unsigned char key[VG_KEYBYTES])
 {
 	memset(slot, 0, STATE_SLOT);
-	memcpy(slot, "VGMS", 4);
-	vg__put32(slot + 4, epoch);
-	memcpy(slot + 8, key, VG_KEYBYTES);
-	crypto_generichash(slot + 40, 16, slot, 40, NULL, 0);
+	memcpy(slot, "VGMK", 4);
+	vg__put64(slot + 4, seq);
+	memcpy(slot + 12, key, VG_KEYBYTES);
+	crypto_generichash(slot + 44, 16, slot, 44, NULL, 0);
 }
 
+/* Records that key is the MAC key of position seq, overwriting (and so
+ * erasing) the key of an earlier position. */
 static int
-state_write(struct vg_audit *a, uint32_t epoch,
+state_write(struct vg_audit *a, uint64_t seq,
     const unsigned char key[VG_KEYBYTES])
 {
 	unsigned char slot[STATE_SLOT];
 	int rc = 0, i;
 
-	state_slot(slot, epoch, key);
+	state_slot(slot, seq, key);
 	for (i = 0; i < 2 && rc == 0; i++) {
 		if (pwrite(a->statefd, slot, STATE_SLOT,
 		    (off_t)(i * STATE_SLOT)) != STATE_SLOT ||
@@ -179,30 +188,30 @@ static int
 state_read(struct vg_audit *a)
 {
 	unsigned char buf[2 * STATE_SLOT], tag[16];
-	uint32_t best = 0;
+	uint64_t best = 0;
 	int i, found = 0;
 
 	if (pread(a->statefd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
 		return VG_EFORMAT;
 	for (i = 0; i < 2; i++) {
-		unsigned char *s = buf + i * STATE_SLOT;
-		uint32_t e;
+		unsigned char *sl = buf + i * STATE_SLOT;
+		uint64_t q;
 
-		crypto_generichash(tag, sizeof(tag), s, 40, NULL, 0);
-		if (memcmp(s, "VGMS", 4) != 0 ||
-		    sodium_memcmp(tag, s + 40, 16) != 0)
+		crypto_generichash(tag, sizeof(tag), sl, 44, NULL, 0);
+		if (memcmp(sl, "VGMK", 4) != 0 ||
+		    sodium_memcmp(tag, sl + 44, 16) != 0)
 			continue;
-		e = vg__get32(s + 4);
-		if (!found || e > best) {
-			best = e;
-			memcpy(a->sec->mac, s + 8, VG_KEYBYTES);
+		q = vg__get64(sl + 4);
+		if (!found || q > best) {
+			best = q;
+			memcpy(a->sec->mac, sl + 12, VG_KEYBYTES);
 			found = 1;
 		}
 	}
 	sodium_memzero(buf, sizeof(buf));
 	if (!found)
 		return VG_EFORMAT;
-	a->mac_epoch = best;
+	a->key_seq = best;
 	return 0;
 }
 
@@ -450,11 +459,10 @@ checkpoint_now(struct vg_audit *a)
 	if (a->sink != NULL && a->sink(a->sink_ctx, note, nlen) != 0)
 		a->sink_error++;
 
-	/* Forward security: the next epoch's key, the old one erased. */
-	sodium_mprotect_readwrite(a->sec);
-	vg_audit_mac_evolve(a->sec->mac);
-	rc = state_write(a, a->mac_epoch + 1, a->sec->mac);
-	sodium_mprotect_readonly(a->sec);
+	/* Forward security: the MAC key of entry i is K_{i+1}, evolved
+	 * once per entry; the state now holds the key of the next position
+	 * only, so the keys of every entry written are gone from disk. */
+	rc = state_write(a, a->key_seq, a->sec->mac);
 	if (rc != 0)
 		return rc;
 	a->mac_epoch++;
@@ -493,6 +501,7 @@ write_batch(struct vg_audit *a, struct pending **batch, size_t n)
 	if (leaves == NULL)
 		return VG_ENOMEM;
 	memcpy(chain, a->last_chain, VG_HASHBYTES);
+	sodium_mprotect_readwrite(a->sec);
 	for (i = 0; i < n && rc == 0; i++) {
 		struct pending *p = batch[i];
 		unsigned char *f = a->wbuf + pos;
@@ -514,6 +523,8 @@ write_batch(struct vg_audit *a, struct pending **batch, size_t n)
 			memcpy(f + VG_FRAME_HEAD + blen, chain, VG_HASHBYTES);
 			vg_audit_frame_mac(f + VG_FRAME_HEAD + blen +
 			    VG_HASHBYTES, a->sec->mac, a->mac_epoch, seq, chain);
+			vg_audit_mac_evolve(a->sec->mac);	/* K_{seq+2} */
+			a->key_seq = seq + 1;
 			pos += VG_FRAME_HEAD + blen + VG_FRAME_TAIL;
 			p->seq = seq++;
 			nleaves++;
@@ -526,6 +537,7 @@ write_batch(struct vg_audit *a, struct pending **batch, size_t n)
 			pos = 0;
 		}
 	}
+	sodium_mprotect_readonly(a->sec);
 	if (rc == 0 && written > 0 && fdatasync(a->segfd) != 0)
 		rc = VG_EIO;
 	if (rc != 0) {
@@ -588,9 +600,7 @@ gate_open(struct vg_audit *a, uint32_t gen)
 	syscall(SYS_futex, &a->done_gen, FUTEX_WAKE_PRIVATE, INT_MAX,
 	    NULL, NULL, 0);
 #else
-	pthread_mutex_lock(&a->mu);
-	pthread_cond_broadcast(&a->cv_done);
-	pthread_mutex_unlock(&a->mu);
+	pthread_cond_broadcast(&a->cv_done);	/* the writer holds a->mu */
 #endif
 }
 
@@ -705,6 +715,11 @@ writer_main(void *arg)
 		a->cp_request = 0;
 		if (n > 0)
 			a->last_batch = n;
+		a->pub_size = a->size;
+		a->pub_cp_size = a->cp_size;
+		a->pub_epoch = a->mac_epoch;
+		a->pub_sink_error = a->sink_error;
+		vg_merkle_range_root(&a->range, a->pub_root);
 		gate_open(a, gen);		/* releases the batch */
 		pthread_cond_broadcast(&a->cv_writer);	/* checkpoint waiters */
 		stopping = a->stop && a->qn == 0;
@@ -838,12 +853,12 @@ vg_audit_status(struct vg_audit *a, struct vg_audit_status *st)
 {
 	memset(st, 0, sizeof(*st));
 	pthread_mutex_lock(&a->mu);
-	st->size = a->size;
-	st->checkpoint_size = a->cp_size;
-	st->mac_epoch = a->mac_epoch;
+	st->size = a->pub_size;
+	st->checkpoint_size = a->pub_cp_size;
+	st->mac_epoch = a->pub_epoch;
 	st->torn_bytes = a->torn_bytes;
-	st->witness_failures = (uint64_t)a->sink_error;
-	vg_merkle_range_root(&a->range, st->root);
+	st->witness_failures = (uint64_t)a->pub_sink_error;
+	memcpy(st->root, a->pub_root, VG_HASHBYTES);
 	pthread_mutex_unlock(&a->mu);
 	vg_note_vkey_format(&a->key, st->vkey, sizeof(st->vkey));
 }
@@ -944,8 +959,8 @@ chain_create(struct vg_audit *a, const char *vault_dir, char *err,
 		return rc;
 	}
 	vg_audit_mac_evolve(k0);	/* K_1: the node never keeps K_0 */
-	state_slot(slot, 1, k0);
-	state_slot(slot + STATE_SLOT, 1, k0);
+	state_slot(slot, 0, k0);		/* K_1 is entry 0's key */
+	state_slot(slot + STATE_SLOT, 0, k0);
 	vg_secret_free(k0);
 	rc = replace_file(a->dir, "mac.state", slot, sizeof(slot), 0600);
 	sodium_memzero(slot, sizeof(slot));
@@ -986,14 +1001,18 @@ load_checkpoints(struct vg_audit *a, uint64_t *count)
 		goto out;
 	}
 	for (;;) {
-		unsigned long len;
-		char *end;
+		unsigned long len = 0;
+		char *end = head;
+		size_t hl;
 
 		if (fgets(head, sizeof(head), fp) == NULL)
 			break;
-		errno = 0;
-		len = strtoul(head + 5, &end, 10);
-		if (strncmp(head, "note ", 5) != 0 || *end != '\n' ||
+		hl = strlen(head);
+		if (strncmp(head, "note ", 5) == 0) {
+			errno = 0;
+			len = strtoul(head + 5, &end, 10);
+		}
+		if (hl == 0 || head[hl - 1] != '\n' || *end != '\n' ||
 		    errno != 0 || len == 0 || len > VG_NOTE_MAX ||
 		    fread(note, 1, len, fp) != len) {
 			rc = VG_EFORMAT;
@@ -1005,7 +1024,38 @@ load_checkpoints(struct vg_audit *a, uint64_t *count)
 		(*count)++;
 	}
 	if (rc == VG_EFORMAT) {
-		/* Only a torn last record is repaired. */
+		/* Cut only a tail a crash can leave: a record whose header
+		 * or note runs to the end of the file (or zeros).  A bad
+		 * record with the file going on past it is damage: refuse,
+		 * and change nothing. */
+		uint64_t rest = (uint64_t)sb.st_size - good;
+		int tail = 0, ch;
+
+		if (fseek(fp, (long)good, SEEK_SET) == 0) {
+			char h2[32];
+			unsigned long l2;
+			char *e2;
+
+			if (fgets(h2, sizeof(h2), fp) == NULL ||
+			    h2[strlen(h2) - 1] != '\n') {
+				tail = 1;	/* the header itself is cut */
+			} else if (strncmp(h2, "note ", 5) == 0) {
+				l2 = strtoul(h2 + 5, &e2, 10);
+				tail = *e2 == '\n' && l2 > 0 &&
+				    l2 <= VG_NOTE_MAX &&
+				    rest < strlen(h2) + l2;
+			}
+			if (!tail && fseek(fp, (long)good, SEEK_SET) == 0) {
+				tail = 1;
+				while ((ch = fgetc(fp)) != EOF)
+					if (ch != 0)
+						tail = 0;
+			}
+		}
+		if (!tail) {
+			rc = VG_EFORMAT;
+			goto out;
+		}
 		if (truncate(path, (off_t)good) != 0 ||
 		    vg__dir_sync(a->dir) != 0) {
 			rc = VG_EIO;
@@ -1083,36 +1133,32 @@ recover(struct vg_audit *a, char *err, size_t errcap)
 	rc = load_checkpoints(a, &ncp);
 	if (rc != 0) {
 		vg__seterr(err, errcap, "audit chain '%s': checkpoints.log %s",
-		    a->chain, rc == VG_EFORMAT ? "ends in a checkpoint that "
-		    "does not verify" : "cannot be read");
+		    a->chain, rc == VG_EFORMAT ? "is damaged (run 'vigil "
+		    "audit verify')" : "cannot be read");
 		return rc;
 	}
-	if (ncp + 1 < a->mac_epoch) {
-		vg__seterr(err, errcap, "audit chain '%s': the MAC key is at epoch "
-		    "%u but checkpoints.log holds %llu checkpoints "
-		    "(checkpoints removed?)", a->chain, a->mac_epoch,
+	a->mac_epoch = (uint32_t)(ncp + 1);
+	if (st.max_epoch > a->mac_epoch) {
+		vg__seterr(err, errcap, "audit chain '%s' has entries of epoch "
+		    "%u but checkpoints.log holds only %llu checkpoints "
+		    "(checkpoints removed?)", a->chain, st.max_epoch,
 		    (unsigned long long)ncp);
 		return VG_EFORMAT;
 	}
-	if (ncp + 1 > a->mac_epoch) {
-		uint32_t want = (uint32_t)(ncp + 1);
-
-		sodium_mprotect_readwrite(a->sec);
-		while (a->mac_epoch < want) {
-			vg_audit_mac_evolve(a->sec->mac);
-			a->mac_epoch++;
-		}
-		rc = state_write(a, a->mac_epoch, a->sec->mac);
-		sodium_mprotect_readonly(a->sec);
-		if (rc != 0)
-			return rc;
-	}
-	if (st.max_epoch > a->mac_epoch) {
-		vg__seterr(err, errcap, "audit chain '%s' has entries of MAC epoch "
-		    "%u but the key state is at epoch %u (state rolled "
-		    "back?)", a->chain, st.max_epoch, a->mac_epoch);
+	/* The key state names the position of its key; the log must reach
+	 * it (it is written after the entries), and the key is moved on to
+	 * the next position to write. */
+	if (a->key_seq > a->size) {
+		vg__seterr(err, errcap, "audit chain '%s' holds %llu entries "
+		    "but its MAC key is for entry %llu: entries were removed",
+		    a->chain, (unsigned long long)a->size,
+		    (unsigned long long)a->key_seq);
 		return VG_EFORMAT;
 	}
+	sodium_mprotect_readwrite(a->sec);
+	for (; a->key_seq < a->size; a->key_seq++)
+		vg_audit_mac_evolve(a->sec->mac);
+	sodium_mprotect_readonly(a->sec);
 	snprintf(a->segname, sizeof(a->segname), "%s", st.last_segment);
 	a->segsize = st.last_segment_size;
 	if (st.torn && st.last_segment[0] != '\0') {
@@ -1303,6 +1349,10 @@ vg_audit_open(const struct vg_audit_opts *o, struct vg_audit **out,
 		goto fail;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a->cp_time);
+	a->pub_size = a->size;
+	a->pub_cp_size = a->cp_size;
+	a->pub_epoch = a->mac_epoch;
+	vg_merkle_range_root(&a->range, a->pub_root);
 	if (pthread_create(&a->thr, NULL, writer_main, a) != 0) {
 		rc = VG_ENOMEM;
 		goto fail;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "vigil/audit.h"
 #include "audit_int.h"
@@ -230,9 +231,31 @@ next_segment(struct vg_audit_reader *r)
 	if (got == 53 && head[52] <= VG_CHAIN_NAME_MAX)
 		got += fread(head + 53, 1, head[52], r->fp);
 	if (vg__audit_seg_parse(head, got, &first, prev, chain, &hlen) != 0) {
-		if (r->cur == r->nsegs - 1 && got < 53 + (got >= 53 ?
-		    (size_t)head[52] : 0) && memcmp(head, VG_SEG_MAGIC,
-		    got < 8 ? got : 8) == 0) {
+		struct stat sb;
+		size_t i, zero = 1, whole;
+
+		/* A torn header: the last segment, and the file holds no more
+		 * than a header's prefix (what a crash during its creation
+		 * leaves: the header's first bytes, or zeros after a power
+		 * cut).  A longer file is damage, never cut. */
+		for (i = 0; i < got; i++)
+			zero &= head[i] == 0;
+		whole = got >= 53 && head[52] >= 1 &&
+		    head[52] <= VG_CHAIN_NAME_MAX ? 53 + (size_t)head[52] : 53;
+		if (zero && r->cur == r->nsegs - 1 &&
+		    fstat(fileno(r->fp), &sb) == 0 &&
+		    sb.st_size <= VG_SEG_HEADER_MAX) {
+			int c;
+
+			while ((c = fgetc(r->fp)) != EOF && zero)
+				zero = c == 0;
+			got = (size_t)sb.st_size;
+			whole = zero ? got + 1 : 0;	/* all zeros: torn */
+		}
+		if (r->cur == r->nsegs - 1 && fstat(fileno(r->fp), &sb) == 0 &&
+		    (uint64_t)sb.st_size == got && got < whole &&
+		    (zero || memcmp(head, VG_SEG_MAGIC, got < 8 ? got :
+		    8) == 0)) {
 			/* A segment whose header write was torn. */
 			r->st.torn = 1;
 			r->st.torn_offset = 0;

@@ -327,57 +327,16 @@ classify_sequence(const char *dir, uint64_t expected, uint64_t *where)
 	return ordered ? "modified" : "reordered";
 }
 
-/* True when rec's MAC verifies under the key of its stored epoch; mk
- * (the key of mk_epoch, at most rec's) is left as it is, tmp is scratch. */
+/* True when rec's MAC verifies under key (the key of its position) with
+ * epoch as the MAC's epoch field. */
 static int
-mac_ok_at(const unsigned char *mk, uint32_t mk_epoch,
-    const struct vg_audit_record *rec, unsigned char *tmp)
+mac_ok(const unsigned char *key, const struct vg_audit_record *rec,
+    uint32_t epoch)
 {
 	unsigned char mac[VG_HASHBYTES];
 
-	memcpy(tmp, mk, VG_KEYBYTES);
-	for (; mk_epoch < rec->mac_epoch; mk_epoch++)
-		vg_audit_mac_evolve(tmp);
-	vg_audit_frame_mac(mac, tmp, rec->mac_epoch, rec->seq, rec->chain);
+	vg_audit_frame_mac(mac, key, epoch, rec->seq, rec->chain);
 	return sodium_memcmp(mac, rec->mac, VG_HASHBYTES) == 0;
-}
-
-/* Checks rec's MAC under the key of its epoch; mk is the key of epoch
- * *mk_epoch (at most rec's) and is evolved to rec's.  When the MAC does
- * not verify but does under the previous entry's epoch or the next one,
- * the frame's epoch field was altered (modified); otherwise the entry was
- * not written by the key's holder (forged).  alt is scratch key space. */
-static void
-check_mac(struct vg_audit_verify_result *res,
-    const struct vg_audit_record *rec, unsigned char *mk,
-    uint32_t *mk_epoch, unsigned char *alt)
-{
-	unsigned char mac[VG_HASHBYTES];
-	uint32_t from = *mk_epoch, e;
-
-	memcpy(alt, mk, VG_KEYBYTES);
-	while (*mk_epoch < rec->mac_epoch) {
-		vg_audit_mac_evolve(mk);
-		(*mk_epoch)++;
-	}
-	vg_audit_frame_mac(mac, mk, rec->mac_epoch, rec->seq, rec->chain);
-	if (sodium_memcmp(mac, rec->mac, VG_HASHBYTES) == 0)
-		return;
-	for (e = from; e <= from + 1; e++) {
-		if (e != from)
-			vg_audit_mac_evolve(alt);
-		if (e == rec->mac_epoch)
-			continue;
-		vg_audit_frame_mac(mac, alt, e, rec->seq, rec->chain);
-		if (sodium_memcmp(mac, rec->mac, VG_HASHBYTES) == 0) {
-			problem(res, "modified", rec->seq, "MAC epoch field "
-			    "altered: %u stored, the MAC is of epoch %u",
-			    rec->mac_epoch, e);
-			return;
-		}
-	}
-	problem(res, "forged", rec->seq, "MAC does not verify: entry forged "
-	    "or chain recomputed");
 }
 
 int
@@ -390,8 +349,8 @@ vg_audit_verify(const struct vg_audit_verify_opts *o,
 	struct vg_merkle_range range;
 	struct vg_note_key keybuf;
 	struct cps c;
-	unsigned char *mk = NULL, *alt = NULL;
-	uint32_t mk_epoch = 0, last_epoch = 0;
+	unsigned char *mk = NULL;
+	uint32_t last_epoch = 0;
 	size_t own_i = 0;
 	char path[PATH_MAX + 32], vkey[VG_VKEY_MAX];
 	size_t i, j, next_cp = 0;
@@ -458,12 +417,12 @@ vg_audit_verify(const struct vg_audit_verify_opts *o,
 	/* The entries. */
 	if (o->mac0 != NULL) {
 		mk = vg_secret_new(VG_KEYBYTES);
-		alt = vg_secret_new(VG_KEYBYTES);
-		if (mk == NULL || alt == NULL) {
+		if (mk == NULL) {
 			rc = VG_ENOMEM;
 			goto out;
 		}
 		memcpy(mk, o->mac0, VG_KEYBYTES);
+		vg_audit_mac_evolve(mk);	/* K_1: entry 0's key */
 		res->macs_checked = 1;
 	}
 	rec = malloc(sizeof(*rec));
@@ -480,27 +439,35 @@ vg_audit_verify(const struct vg_audit_verify_opts *o,
 	while ((rc = vg_audit_reader_next(r, rec)) == 1) {
 		int was_ok = res->ok;
 
-		/* Each entry's MAC epoch is fixed by the checkpoints before
-		 * it: epoch 1 until the first, then one more after each.
-		 * Whoever holds today's key can MAC anything under today's
-		 * epoch, but cannot move an old entry into it, because its
-		 * place says which (earlier, erased) key it needs. */
+		/*
+		 * The MAC key of entry i is K_{i+1} = evolve^(i+1)(K0): fixed
+		 * by the entry's position, so whoever holds the writer's
+		 * current key (that of the next position) cannot MAC any
+		 * earlier entry, however the checkpoints are rearranged.  The
+		 * epoch field (checkpoints before the entry, plus one) is
+		 * under the MAC and checked against checkpoints.log.
+		 */
 		while (own_i < c.nown && c.own[own_i] <= rec->seq)
 			own_i++;
-		if (rec->mac_epoch != own_i + 1) {
-			int remac = mk != NULL && rec->mac_epoch > own_i + 1 &&
-			    rec->mac_epoch <= c.nown + 1 &&
-			    mac_ok_at(mk, mk_epoch, rec, alt);
-
-			problem(res, remac ? "forged" : "modified", rec->seq,
-			    "MAC epoch %u where the checkpoints say %llu: %s",
-			    rec->mac_epoch, (unsigned long long)own_i + 1,
-			    remac ? "the entry was MACed again under a later "
-			    "key (rewritten by someone holding that key)" :
-			    "the epoch field or the checkpoints were altered");
-		} else if (mk != NULL) {
-			check_mac(res, rec, mk, &mk_epoch, alt);
+		if (mk != NULL && !mac_ok(mk, rec, rec->mac_epoch)) {
+			if (mac_ok(mk, rec, (uint32_t)own_i + 1))
+				problem(res, "modified", rec->seq, "MAC epoch "
+				    "field altered: %u stored, the MAC is of "
+				    "epoch %llu", rec->mac_epoch,
+				    (unsigned long long)own_i + 1);
+			else
+				problem(res, "forged", rec->seq, "MAC does not "
+				    "verify under this position's key: entry "
+				    "forged, or rewritten by someone holding a "
+				    "later key");
+		} else if (rec->mac_epoch != own_i + 1) {
+			problem(res, "modified", rec->seq, "MAC epoch %u where "
+			    "the checkpoints say %llu: the checkpoints were "
+			    "altered", rec->mac_epoch,
+			    (unsigned long long)own_i + 1);
 		}
+		if (mk != NULL)
+			vg_audit_mac_evolve(mk);	/* the next position's */
 		if (rec->mac_epoch > last_epoch)
 			last_epoch = rec->mac_epoch;
 		if (was_ok && !res->ok) {
@@ -571,7 +538,6 @@ out:
 	vg_audit_reader_close(r);
 	free(rec);
 	vg_secret_free(mk);
-	vg_secret_free(alt);
 	free(c.v);
 	free(c.own);
 	return rc;

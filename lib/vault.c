@@ -912,6 +912,8 @@ vg_vault_prepare(struct vg_vault *v, const struct vg_input *in,
 		size_t rl = c->len[sc->region];
 
 		if (rl >= sizeof(p->r.region)) {
+			rej->field = sc->region;
+			rej->why = "region code too long";
 			rc = VG_EINVAL;
 			goto out;
 		}
@@ -1326,6 +1328,10 @@ vg_vault_rotate(struct vg_vault *v, uint32_t *epoch)
 		return rc;
 	if (v->sec->ndata >= VG_EPOCHS_MAX) {
 		rc = VG_ETOOBIG;
+		goto fail;
+	}
+	if (data_key(v, v->current_epoch) == NULL) {
+		rc = VG_ECRYPTO;	/* the current key is missing */
 		goto fail;
 	}
 	next = v->current_epoch + 1;

@@ -9,10 +9,12 @@
  *
  *   - framing: every frame has a length, so a torn tail is found and cut;
  *   - a public hash chain: chain_i = BLAKE2b(chain_{i-1} || leaf_i);
- *   - a forward-secure MAC chain: mac_i under K_e, where the key evolves
- *     K_{e+1} = BLAKE2b(K_e, "evolve") at every checkpoint and the old key
- *     is erased; K_0 is written once for offline keeping, so whoever
- *     seizes the server at epoch e cannot forge entries of earlier epochs;
+ *   - a forward-secure MAC chain: entry i is MACed under K_{i+1}, where
+ *     K_{j+1} = BLAKE2b(K_j, "evolve"): the key follows the position, the
+ *     writer keeps only the next position's key (persisted at every
+ *     checkpoint, erasing the older one), and K_0 is written once for
+ *     offline keeping, so whoever seizes the server cannot MAC any entry
+ *     already written;
  *   - an RFC 9162 Merkle tree over the entries with Ed25519-signed C2SP
  *     checkpoints, also written to witness sinks outside the vault.
  *

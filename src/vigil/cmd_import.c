@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,8 @@ struct import {
 	FILE *rej;		/* --skip-bad output, or NULL */
 	int col_field[VG_CSV_FIELDS_MAX];	/* schema index or -1 */
 	size_t ncols;
-	unsigned long long imported, rejected;
+	unsigned long long imported;
+	_Atomic unsigned long long rejected;	/* reader thread writes */
 	struct timespec start, last_progress;
 	bool progress;
 };
@@ -57,7 +59,7 @@ show_progress(struct import *im, bool final)
 	im->last_progress = now;
 	t = elapsed(&im->start, &now);
 	fprintf(stderr, "\rimporting: %llu customers, %llu rejected, "
-	    "%.0f/s   ", im->imported, im->rejected,
+	    "%.0f/s   ", im->imported, (unsigned long long)im->rejected,
 	    t > 0 ? (double)im->imported / t : 0.0);
 	if (final)
 		fputc('\n', stderr);
@@ -388,8 +390,11 @@ open_rejects(struct vg_cli *cli, const char *path, const char *vault,
 		tmp[1] = '\0';
 	else
 		*slash = '\0';
+	/* Nowhere inside the vault (its keys, database, audit log), and
+	 * never a file with other names (a hard link to one of them). */
 	if (realpath(tmp, rdir) == NULL || realpath(vault, vdir) == NULL ||
-	    strcmp(rdir, vdir) == 0)
+	    strcmp(rdir, vdir) == 0 || (strncmp(rdir, vdir, strlen(vdir)) ==
+	    0 && rdir[strlen(vdir)] == '/') || (existed && rs.st_nlink > 1))
 		goto refuse;
 	if (fchmod(fd, 0600) != 0 || ftruncate(fd, 0) != 0) {
 		close(fd);
@@ -484,7 +489,7 @@ cmd_import(int argc, char **argv, struct vg_cli *cli)
 	/* The entry is durable before the customers are: if it cannot be
 	 * written, nothing is imported. */
 	snprintf(detail, sizeof(detail), "customers=%llu rejected=%llu",
-	    im.imported, im.rejected);
+	    im.imported, (unsigned long long)im.rejected);
 	e.action = "import";
 	e.decision = rc == EXIT_OK ? "allow" : "deny";
 	e.reason = rc == EXIT_OK ? NULL : "bad_input";
@@ -511,7 +516,8 @@ cmd_import(int argc, char **argv, struct vg_cli *cli)
 	secs = elapsed(&im.start, &end);
 	printf("imported %llu customers", im.imported);
 	if (rej_path != NULL)
-		printf(", rejected %llu (see %s)", im.rejected, rej_path);
+		printf(", rejected %llu (see %s)",
+		    (unsigned long long)im.rejected, rej_path);
 	printf(" in %.2f s\n", secs);
 out:
 	if (im.rej != NULL && fclose(im.rej) != 0 && rc == EXIT_OK)

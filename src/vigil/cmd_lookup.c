@@ -119,7 +119,7 @@ cmd_lookup(int argc, char **argv, struct vg_cli *cli)
 	};
 	unsigned char ids[VG_LOOKUP_MAX][VG_IDBYTES];
 	const char *value = NULL, *fname = NULL, *why = NULL;
-	char namebuf[VG_FIELDNAME_MAX + 1];
+	char namebuf[VG_FIELDNAME_MAX + 1], stdin_value[VG_NORM_MAX * 4];
 	enum vg_ftype type = 0;
 	struct vg_audit *a = NULL;
 	struct vg_vault *v;
@@ -169,6 +169,14 @@ cmd_lookup(int argc, char **argv, struct vg_cli *cli)
 	if (given != 1)
 		return cli_usage(cli, "give exactly one of --phone, --email, "
 		    "--account-id, --field");
+	if (strcmp(value, "-") == 0) {
+		/* The value from standard input: unlike an argument, it is
+		 * not visible in ps, /proc or the shell's history. */
+		if (fgets(stdin_value, sizeof(stdin_value), stdin) == NULL)
+			return cli_usage(cli, "no value on standard input");
+		stdin_value[strcspn(stdin_value, "\r\n")] = '\0';
+		value = stdin_value;
+	}
 	rc = cli_open(cli, argv[optind], &v);
 	if (rc != EXIT_OK)
 		return rc;

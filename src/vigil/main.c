@@ -10,7 +10,11 @@
 #include <unistd.h>
 #include <errno.h>
 #include <getopt.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "vigil/crypto.h"
 #include "vigil/vault.h"
@@ -48,7 +52,8 @@ const struct vg_cmd vg_cmds[] = {
 	  "each match.  Phones are normalised (default region CN), so\n"
 	  "\"138 0013 8000\" and \"+86 138-0013-8000\" find the same customer.\n"
 	  "A malformed value is an error, not a miss.  Exit status 2 when no\n"
-	  "customer matches.\n" },
+	  "customer matches.  A value of '-' is read from standard input, so\n"
+	  "it does not show in ps, /proc or the shell's history.\n" },
 	{ "show", cmd_show, "show a customer's masked record by id",
 	  "usage: vigil show DIR cus_... [--json]\n" },
 	{ "stats", cmd_stats, "counts, key epochs and sizes",
@@ -252,8 +257,17 @@ main(int argc, char **argv)
 	const struct vg_cmd *c;
 	int i;
 
-	/* Vault files, rejects and key files are private to their owner. */
+	/* Vault files, rejects and key files are private to their owner;
+	 * keys and clear values never go to a core dump. */
 	umask(077);
+	{
+		struct rlimit rl = { 0, 0 };
+
+		(void)setrlimit(RLIMIT_CORE, &rl);
+#ifdef __linux__
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+	}
 	if (vg_crypto_init() != 0) {
 		fprintf(stderr, "vigil: cannot initialise libsodium\n");
 		return EXIT_DATA;

@@ -136,6 +136,17 @@ vg import v4 mixed.csv --skip-bad v4/vigil.db
 isnt "$RC" 0 "--skip-bad naming the vault's vigil.db is refused"
 is "$(customers v4)" 20 "and the vault still opens with its 20 customers"
 
+# Nor anything below the vault (the offline K0, the audit segments), nor
+# a hard link to another file.
+vg import v4 mixed.csv --skip-bad v4/audit-offline/cli.mac0
+isnt "$RC" 0 "--skip-bad naming a file under the vault is refused"
+check "and the offline MAC key is untouched" grep -q "initial" v4/audit-offline/cli.mac0
+echo keep >linked.txt
+ln linked.txt hard.csv
+vg import v4 mixed.csv --skip-bad hard.csv
+isnt "$RC" 0 "--skip-bad naming a file with another hard link is refused"
+is "$(cat linked.txt)" "keep" "and the linked file is untouched"
+
 # --- REJECTS must not follow symlinks ----------------------------------------
 echo "precious" >target.txt
 ln -s target.txt link.csv

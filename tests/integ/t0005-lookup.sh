@@ -171,4 +171,11 @@ vg show v cus_aaaaaaaaaaaaaaaaaaaaaaaaaa
 exit_is 2 "show with a well-formed unknown id: exit 2"
 like "$ERR" "^vigil show: " "unknown id: says why"
 
+# The value from standard input ('-'), out of sight of ps and history.
+run sh -c 'printf "138 0013 8000\n" | "$1" lookup "$2" --phone -' sh "$VIGIL" v
+exit_is 0 "--phone - reads the value from standard input"
+has "$OUT" "cus_" "and finds the customer"
+run sh -c 'printf "" | "$1" lookup "$2" --phone -' sh "$VIGIL" v
+exit_is 1 "--phone - with nothing on standard input: usage error"
+
 done_testing
