@@ -115,7 +115,9 @@ struct vg_audit {
 	uint32_t pub_epoch;
 	int pub_sink_error;
 	unsigned char pub_root[VG_HASHBYTES];
-	int stop, failed, cp_request, started;
+	int stop, failed, started;
+	uint64_t cp_asked, cp_served;	/* vg_audit_checkpoint requests */
+	int cp_want;			/* the writer's snapshot of them */
 	pthread_t thr;
 	unsigned char *wbuf;
 };
@@ -476,7 +478,7 @@ checkpoint_due(struct vg_audit *a)
 {
 	if (a->size == a->cp_size)
 		return 0;
-	return a->cp_request || a->stop ||
+	return a->cp_want || a->stop ||
 	    a->size - a->cp_size >= a->cp_every ||
 	    elapsed_ms(&a->cp_time) >= (double)a->cp_ms;
 }
@@ -643,17 +645,18 @@ writer_main(void *arg)
 	struct vg_audit *a = arg;
 	struct pending **batch;
 	struct ticket *done_list, **done_tail;
+	uint64_t asked;
 	uint32_t gen;
 	size_t n, i;
 	int rc, stopping;
 
 	pthread_mutex_lock(&a->mu);
 	for (;;) {
-		while (a->qn == 0 && !a->stop && !a->cp_request) {
+		while (a->qn == 0 && !a->stop && a->cp_asked == a->cp_served) {
 			if (a->size > a->cp_size) {
 				struct timespec dl;
 
-				clock_gettime(CLOCK_REALTIME, &dl);
+				clock_gettime(CLOCK_MONOTONIC, &dl);
 				add_us(&dl, a->cp_ms * 1000u);
 				if (pthread_cond_timedwait(&a->cv_writer,
 				    &a->mu, &dl) == ETIMEDOUT)
@@ -674,7 +677,10 @@ writer_main(void *arg)
 			    &dl) != ETIMEDOUT)
 				;
 		}
-		/* Take everything queued: one batch, one generation. */
+		/* Take everything queued: one batch, one generation; and the
+		 * checkpoint requests made so far. */
+		asked = a->cp_asked;
+		a->cp_want = asked != a->cp_served;
 		n = a->qn;
 		batch = a->q;
 		a->q = a->spare;
@@ -712,7 +718,8 @@ writer_main(void *arg)
 				done_tail = &p->t->next;
 			}
 		}
-		a->cp_request = 0;
+		if (rc == 0)
+			a->cp_served = asked;	/* later requests wait */
 		if (n > 0)
 			a->last_batch = n;
 		a->pub_size = a->size;
@@ -755,7 +762,7 @@ vg_audit_append_many(struct vg_audit *a, const struct vg_audit_entry *e,
 		goto out;
 	}
 	if (a->qn == 0)
-		clock_gettime(CLOCK_REALTIME, &a->first_arrival);
+		clock_gettime(CLOCK_MONOTONIC, &a->first_arrival);
 	gen = a->fill_gen;
 	for (i = 0; i < n; i++) {
 		p[i].e = &e[i];
@@ -811,7 +818,7 @@ vg_audit_submit(struct vg_audit *a, const struct vg_audit_entry *e, size_t n,
 		return rc;
 	}
 	if (a->qn == 0)
-		clock_gettime(CLOCK_REALTIME, &a->first_arrival);
+		clock_gettime(CLOCK_MONOTONIC, &a->first_arrival);
 	for (i = 0; i < n; i++) {
 		t->p[i].e = &e[i];
 		t->p[i].seq = 0;
@@ -838,10 +845,12 @@ vg_audit_checkpoint(struct vg_audit *a)
 {
 	int rc;
 
+	uint64_t mine;
+
 	pthread_mutex_lock(&a->mu);
-	a->cp_request = 1;
+	mine = ++a->cp_asked;
 	pthread_cond_broadcast(&a->cv_writer);
-	while (a->cp_request && !a->failed)
+	while (a->cp_served < mine && !a->failed && !a->stop)
 		pthread_cond_wait(&a->cv_writer, &a->mu);
 	rc = a->failed ? VG_EIO : 0;
 	pthread_mutex_unlock(&a->mu);
@@ -1235,7 +1244,16 @@ vg_audit_open(const struct vg_audit_opts *o, struct vg_audit **out,
 		return VG_ENOMEM;
 	a->lockfd = a->segfd = a->statefd = -1;
 	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv_writer, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* Deadlines on the monotonic clock: a wall-clock step must
+		 * not stall appenders or checkpoints. */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&a->cv_writer, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	pthread_cond_init(&a->cv_space, NULL);
 	pthread_cond_init(&a->cv_done, NULL);
 	atomic_init(&a->done_gen, 0);

@@ -177,7 +177,8 @@ VG_MUST_CHECK int vg_audit_checkpoint(struct vg_audit *a);
 void vg_audit_status(struct vg_audit *a, struct vg_audit_status *st);
 
 /* Flushes, signs a final checkpoint, stops the writer, frees a.  Returns
- * 0 or the first write error.  NULL is a no-op. */
+ * 0 or the first write error.  NULL is a no-op.  No other call on a may
+ * run or start during or after close: stop the callers first. */
 int vg_audit_close(struct vg_audit *a);
 
 /*-----------------------------------------------------------------------------
