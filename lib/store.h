@@ -79,9 +79,10 @@ struct vg_store_ops {
 	    struct vg_srec *r, unsigned char *buf, size_t cap);
 	/* Rewrites epoch and blob of an existing customer. */
 	int (*customer_update)(struct vg_store *s, const struct vg_srec *r);
-	/* Calls cb for up to max customers with id > after (NULL: from the
-	 * start) in id order whose epoch differs from keep_epoch; *last
-	 * receives the last id visited, *n the number visited. */
+	/* Visits up to max customers with id > after (NULL: from the start)
+	 * in id order and calls cb for those whose epoch differs from
+	 * keep_epoch; *last receives the last id visited, *n the number
+	 * visited (max limits the visited rows, not the callbacks). */
 	int (*customer_scan)(struct vg_store *s, const unsigned char *after,
 	    uint32_t keep_epoch, size_t max, vg_rec_cb cb, void *ctx,
 	    unsigned char *last, size_t *n);

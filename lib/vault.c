@@ -14,8 +14,9 @@
  * Record format.  customers.fields is a sequence of entries
  * [field index: 1 byte][length: 2 bytes, big-endian][sealed value], one
  * per present sealed field, each sealed on its own with associated data
- * binding customer id, field name and epoch.  The region field is kept in
- * the clear customers.region column.
+ * binding customer id, field name, epoch and the record context (region,
+ * creation time, the set of fields present; see record_ctx()).  The
+ * region field is kept in the clear customers.region column.
  *
  * Stale keys.  Another process may rotate or retire keys while this one
  * is open.  Every write transaction first compares meta key_generation
