@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "vigil/csv.h"
 
 #define CSV_BUFSZ	(64 * 1024)	/* bytes per read */
@@ -145,6 +147,9 @@ vg_csv_free(struct vg_csv *r)
 {
 	if (r == NULL)
 		return;
+	/* The buffers held customers' rows in clear. */
+	sodium_memzero(r->in, CSV_BUFSZ);
+	sodium_memzero(r->rec, r->cap);
 	free(r->in);
 	free(r->rec);
 	free(r);
@@ -230,8 +235,12 @@ reserve(struct vg_csv *r, size_t need)
 		ncap *= 2;
 	if (ncap > CSV_REC_CAP)
 		ncap = CSV_REC_CAP;
-	if ((p = realloc(r->rec, ncap)) == NULL)
+	/* Grow by copy, so no clear row is left behind in freed memory. */
+	if ((p = malloc(ncap)) == NULL)
 		return fail(r, VG_ENOMEM, "out of memory");
+	memcpy(p, r->rec, r->cap);
+	sodium_memzero(r->rec, r->cap);
+	free(r->rec);
 	r->rec = p;
 	r->cap = ncap;
 	return 0;

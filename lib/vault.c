@@ -1234,7 +1234,9 @@ vg_vault_lookup(struct vg_vault *v, int field, const char *value, size_t len,
     unsigned char (*ids)[VG_IDBYTES], size_t max, size_t *n,
     const char **why)
 {
-	unsigned char cand[VG_LOOKUP_MAX][VG_IDBYTES];
+	/* More candidates than answers: bogus index rows (a tampered
+	 * database) must not crowd the real customer out. */
+	unsigned char cand[VG_LOOKUP_SCAN][VG_IDBYTES];
 	unsigned char d[VG_BIDXBYTES];
 	char canon[VG_NORM_MAX + 1];
 	size_t clen, ncand, i;
@@ -1266,9 +1268,9 @@ vg_vault_lookup(struct vg_vault *v, int field, const char *value, size_t len,
 		sodium_memzero(canon, sizeof(canon));
 		return rc;
 	}
-	rc = v->store->ops->index_find(v->store, (unsigned)field, d, cand, max,
-	    &ncand);
-	for (i = 0; rc == 0 && i < ncand; i++) {
+	rc = v->store->ops->index_find(v->store, (unsigned)field, d, cand,
+	    VG_LOOKUP_SCAN, &ncand);
+	for (i = 0; rc == 0 && i < ncand && *n < max; i++) {
 		struct match_ctx mc = { v, NULL, NULL, canon, clen, 0 };
 		struct vg_srec r;
 

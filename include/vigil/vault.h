@@ -28,6 +28,7 @@
 
 #define VG_MASTER_ENV "VIGIL_MASTER_KEY"
 #define VG_LOOKUP_MAX 16	/* customers returned by one lookup */
+#define VG_LOOKUP_SCAN 256	/* index candidates confirmed per lookup */
 #define VG_EPOCHS_MAX 64	/* data key epochs not yet retired */
 #define VG_ERRMSG_MAX 256
 

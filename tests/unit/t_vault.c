@@ -1197,6 +1197,27 @@ test_tamper(const char *dir, struct vg_vault *v)
 		    "... returns only B, never A or a missing id (n=%zu)", n);
 	}
 
+	/* Crowding: 40 forged entries for B's phone, all pointing at ids
+	 * that sort before B's.  The lookup confirms up to VG_LOOKUP_SCAN
+	 * candidates, so B is still found. */
+	{
+		unsigned char low[VG_IDBYTES], ids[VG_LOOKUP_MAX][VG_IDBYTES];
+		int k, forged = 0;
+
+		for (k = 0; k < 40; k++) {
+			memset(low, 0, sizeof(low));
+			low[15] = (unsigned char)k;
+			forged += db_forge_index(db, F_PHONE, id_b, low) == 0;
+		}
+		is_int(forged, 40, "forge 40 low-sorting entries for B's phone");
+		n = 0;
+		rc = vg_vault_lookup(v, F_PHONE, "13912345678", 11, ids,
+		    VG_LOOKUP_MAX, &n, NULL);
+		ok(rc == 0 && n == 1 && memcmp(ids[0], id_b, VG_IDBYTES) == 0,
+		    "B is not crowded out of its own lookup (rc=%d n=%zu)", rc,
+		    n);
+	}
+
 	/* A row copied under another id. */
 	vg_random(clone, sizeof(clone));
 	is_int(db_clone_row(db, id_a, clone), 0,
