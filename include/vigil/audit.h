@@ -218,6 +218,8 @@ struct vg_audit_verify_result {
 	int macs_checked;
 	int key_pinned;			/* a trusted key was given */
 	uint64_t torn_bytes;		/* an unacknowledged torn tail */
+	int torn_checkpoint;		/* checkpoints.log ends in a torn
+					 * record (likewise unacknowledged) */
 	unsigned char root[VG_HASHBYTES];
 	/* The first problem, when !ok. */
 	char what[32];			/* modified, deleted, inserted,
@@ -236,8 +238,11 @@ struct vg_audit_verify_result {
 VG_MUST_CHECK int vg_audit_verify(const struct vg_audit_verify_opts *o,
     struct vg_audit_verify_result *res);
 
-/* Reads a chain's checkpoints.log: calls fn for each note.  Returns 0, or
- * VG_EFORMAT for a malformed file, or fn's non-zero result. */
+/* Reads a chain's checkpoints.log: calls fn for each note.  Returns 0,
+ * VG_AUDIT_TORN when the last record is cut short (a crash; the writer
+ * cuts it at the next open), VG_EFORMAT for a malformed file, or fn's
+ * non-zero result. */
+#define VG_AUDIT_TORN 1
 int vg_audit_each_checkpoint(const char *path,
     int (*fn)(void *ctx, const char *note, size_t len), void *ctx);
 

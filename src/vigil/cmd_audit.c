@@ -217,6 +217,8 @@ cmd_audit_verify(int argc, char **argv, struct vg_cli *cli)
 			    json_boolean(res.key_pinned));
 			json_object_set_new(o2, "torn_bytes",
 			    json_integer((json_int_t)res.torn_bytes));
+			json_object_set_new(o2, "torn_checkpoint",
+			    json_boolean(res.torn_checkpoint));
 			json_object_set_new(o2, "root", json_string(root));
 			if (!res.ok) {
 				json_object_set_new(o2, "problem",
@@ -254,6 +256,10 @@ cmd_audit_verify(int argc, char **argv, struct vg_cli *cli)
 				    (unsigned long long)res.offset);
 			printf(": %s\n", res.detail);
 		}
+		if (res.torn_checkpoint)
+			printf("chain %s: note: checkpoints.log ends in a torn "
+			    "record (an unfinished write), cut at the next "
+			    "open\n", chains[i]);
 		if (res.torn_bytes > 0)
 			printf("chain %s: note: a torn tail of %llu bytes "
 			    "(an unfinished write) is cut at the next open\n",
