@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "vigil/crypto.h"
+#include "vigil/principal.h"
 
 #define VG_REGION_MAX 8		/* "CN-GD" and its NUL, with room */
 #define VG_BLOB_MAX (64 * 1024)	/* sealed fields of one customer */
@@ -52,6 +53,14 @@ struct vg_store_counts {
 
 typedef int (*vg_key_cb)(void *ctx, const struct vg_key_row *k);
 typedef int (*vg_rec_cb)(void *ctx, const struct vg_srec *r);
+typedef int (*vg_principal_cb)(void *ctx, const struct vg_principal *p);
+typedef int (*vg_apikey_cb)(void *ctx, const struct vg_apikey_info *k);
+
+/* An API key row: the keyed hash of its secret, never the secret. */
+struct vg_apikey_row {
+	struct vg_apikey_info info;
+	unsigned char hash[VG_KEYBYTES];
+};
 
 struct vg_store;
 
@@ -98,6 +107,23 @@ struct vg_store_ops {
 	/* Counts customers whose epoch is not keep_epoch. */
 	int (*count_stale)(struct vg_store *s, uint32_t keep_epoch,
 	    uint64_t *n);
+	/* Principals and API keys (lib/principal.c).  put returns
+	 * VG_EEXIST for a taken id; get and set_state VG_ENOTFOUND. */
+	int (*principal_put)(struct vg_store *s, const struct vg_principal *p);
+	int (*principal_get)(struct vg_store *s, const char *id,
+	    struct vg_principal *p);
+	int (*principal_each)(struct vg_store *s, vg_principal_cb cb,
+	    void *ctx);
+	int (*principal_set_state)(struct vg_store *s, const char *id,
+	    const char *state);
+	int (*apikey_put)(struct vg_store *s, const struct vg_apikey_row *k);
+	int (*apikey_get)(struct vg_store *s, const char *key_id,
+	    struct vg_apikey_row *k);
+	/* Keys of one principal, in key id order. */
+	int (*apikey_each)(struct vg_store *s, const char *principal,
+	    vg_apikey_cb cb, void *ctx);
+	int (*apikey_set_state)(struct vg_store *s, const char *key_id,
+	    const char *state);
 };
 
 struct vg_store {

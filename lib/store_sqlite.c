@@ -8,6 +8,8 @@
  *   keys(kind, epoch, state, wrapped) data keys wrapped by the KEK
  *   customers(id, region, epoch, created, fields)   sealed fields
  *   bidx(k = field || digest || id)  blind indexes for exact lookup
+ *   principals(id, org, kind, role, region, shift, state, created)
+ *   api_keys(key_id, principal, hash, state, created)  keyed hashes only
  *
  * customers is a rowid table with a unique index on the random id: the
  * wide rows are appended, only the narrow index takes random inserts
@@ -31,6 +33,10 @@ enum {
 	ST_CUS_PUT, ST_CUS_GET, ST_CUS_UPDATE, ST_CUS_SCAN, ST_CUS_SCAN0,
 	ST_IDX_PUT, ST_IDX_FIND,
 	ST_STALE,
+	/* Prepared on first use (tables_principals() adds the tables to a
+	 * vault made before they existed). */
+	ST_PR_PUT, ST_PR_GET, ST_PR_EACH, ST_PR_STATE,
+	ST_AK_PUT, ST_AK_GET, ST_AK_EACH, ST_AK_STATE,
 	ST__COUNT
 };
 
@@ -61,7 +67,35 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_IDX_FIND] = "SELECT k FROM bidx WHERE k > ?1 AND k <= ?2 "
 	    "ORDER BY k LIMIT ?3",
 	[ST_STALE] = "SELECT count(*) FROM customers WHERE epoch <> ?1",
+	[ST_PR_PUT] = "INSERT INTO principals(id, org, kind, role, region, "
+	    "shift, state, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_PR_GET] = "SELECT id, org, kind, role, region, shift, state, "
+	    "created FROM principals WHERE id = ?1",
+	[ST_PR_EACH] = "SELECT id, org, kind, role, region, shift, state, "
+	    "created FROM principals ORDER BY id",
+	[ST_PR_STATE] = "UPDATE principals SET state = ?2 WHERE id = ?1",
+	[ST_AK_PUT] = "INSERT INTO api_keys(key_id, principal, hash, state, "
+	    "created) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_AK_GET] = "SELECT key_id, principal, state, created, hash FROM "
+	    "api_keys WHERE key_id = ?1",
+	[ST_AK_EACH] = "SELECT key_id, principal, state, created, hash FROM "
+	    "api_keys WHERE principal = ?1 ORDER BY key_id",
+	[ST_AK_STATE] = "UPDATE api_keys SET state = ?2 WHERE key_id = ?1",
 };
+
+#define ST__EAGER ST_PR_PUT	/* statements prepared at open */
+
+#define PRINCIPALS_SQL(ine)						\
+	"CREATE TABLE " ine "principals(id TEXT PRIMARY KEY,"		\
+	" org TEXT NOT NULL, kind TEXT NOT NULL, role TEXT NOT NULL,"	\
+	" region TEXT NOT NULL, shift TEXT NOT NULL,"			\
+	" state TEXT NOT NULL, created INTEGER NOT NULL);"		\
+	"CREATE TABLE " ine "api_keys(key_id TEXT PRIMARY KEY,"		\
+	" principal TEXT NOT NULL REFERENCES principals(id),"		\
+	" hash BLOB NOT NULL, state TEXT NOT NULL,"			\
+	" created INTEGER NOT NULL);"					\
+	"CREATE INDEX " ine "api_keys_principal ON api_keys(principal);"
+
 
 static const char schema_sql[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);"
@@ -71,7 +105,8 @@ static const char schema_sql[] =
 	"CREATE TABLE customers(id BLOB NOT NULL UNIQUE,"
 	" region TEXT NOT NULL, epoch INTEGER NOT NULL,"
 	" created INTEGER NOT NULL, fields BLOB NOT NULL);"
-	"CREATE TABLE bidx(k BLOB PRIMARY KEY) WITHOUT ROWID;";
+	"CREATE TABLE bidx(k BLOB PRIMARY KEY) WITHOUT ROWID;"
+	PRINCIPALS_SQL("");
 
 #define IDX_KEY (1 + VG_BIDXBYTES + VG_IDBYTES)
 
@@ -494,6 +529,210 @@ sq_bulk(struct vg_store *s, int on)
 	    0 : VG_ESTORE;
 }
 
+/*-----------------------------------------------------------------------------
+ * Principals and API keys
+ */
+
+/* The lazily prepared statement i, or NULL.  A vault made before the
+ * principal tables existed gets them here (CREATE ... IF NOT EXISTS). */
+static sqlite3_stmt *
+lazy(struct vg_store *s, int i)
+{
+	static const char ddl[] = PRINCIPALS_SQL("IF NOT EXISTS ");
+	struct sq_store *q = sq(s);
+
+	if (q->st[i] != NULL)
+		return q->st[i];
+	if (sqlite3_prepare_v3(q->db, sql_text[i], -1,
+	    SQLITE_PREPARE_PERSISTENT, &q->st[i], NULL) == SQLITE_OK)
+		return q->st[i];
+	if (sqlite3_exec(q->db, ddl, NULL, NULL, NULL) != SQLITE_OK)
+		return NULL;
+	if (sqlite3_prepare_v3(q->db, sql_text[i], -1,
+	    SQLITE_PREPARE_PERSISTENT, &q->st[i], NULL) != SQLITE_OK)
+		q->st[i] = NULL;
+	return q->st[i];
+}
+
+static int
+sq_principal_put(struct vg_store *s, const struct vg_principal *p)
+{
+	sqlite3_stmt *st = lazy(s, ST_PR_PUT);
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, p->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, p->org, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, p->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, p->role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, p->region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, p->shift, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, p->state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, p->created);
+	return step_done(st);
+}
+
+static void
+read_principal(sqlite3_stmt *st, struct vg_principal *p)
+{
+	memset(p, 0, sizeof(*p));
+	copy_text(p->id, sizeof(p->id), sqlite3_column_text(st, 0));
+	copy_text(p->org, sizeof(p->org), sqlite3_column_text(st, 1));
+	copy_text(p->kind, sizeof(p->kind), sqlite3_column_text(st, 2));
+	copy_text(p->role, sizeof(p->role), sqlite3_column_text(st, 3));
+	copy_text(p->region, sizeof(p->region), sqlite3_column_text(st, 4));
+	copy_text(p->shift, sizeof(p->shift), sqlite3_column_text(st, 5));
+	copy_text(p->state, sizeof(p->state), sqlite3_column_text(st, 6));
+	p->created = sqlite3_column_int64(st, 7);
+}
+
+static int
+sq_principal_get(struct vg_store *s, const char *id, struct vg_principal *p)
+{
+	sqlite3_stmt *st = lazy(s, ST_PR_GET);
+	int rc;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_principal(st, p);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? VG_ENOTFOUND : VG_ESTORE;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+static int
+sq_principal_each(struct vg_store *s, vg_principal_cb cb, void *ctx)
+{
+	sqlite3_stmt *st = lazy(s, ST_PR_EACH);
+	struct vg_principal p;
+	int rc, ret = 0;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_principal(st, &p);
+		ret = cb(ctx, &p);
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = VG_ESTORE;
+	sqlite3_reset(st);
+	return ret;
+}
+
+/* Runs an UPDATE ... SET state = ?2 WHERE <key> = ?1 statement. */
+static int
+set_state(struct vg_store *s, int which, const char *key, const char *state)
+{
+	sqlite3_stmt *st = lazy(s, which);
+	int rc;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	rc = step_done(st);
+	if (rc == 0 && sqlite3_changes(sq(s)->db) != 1)
+		rc = VG_ENOTFOUND;
+	return rc;
+}
+
+static int
+sq_principal_set_state(struct vg_store *s, const char *id, const char *state)
+{
+	return set_state(s, ST_PR_STATE, id, state);
+}
+
+static int
+sq_apikey_put(struct vg_store *s, const struct vg_apikey_row *k)
+{
+	sqlite3_stmt *st = lazy(s, ST_AK_PUT);
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, k->info.key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, k->info.principal, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, k->hash, VG_KEYBYTES, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, k->info.state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, k->info.created);
+	return step_done(st);
+}
+
+static int
+read_apikey(sqlite3_stmt *st, struct vg_apikey_row *k)
+{
+	memset(k, 0, sizeof(*k));
+	copy_text(k->info.key_id, sizeof(k->info.key_id),
+	    sqlite3_column_text(st, 0));
+	copy_text(k->info.principal, sizeof(k->info.principal),
+	    sqlite3_column_text(st, 1));
+	copy_text(k->info.state, sizeof(k->info.state),
+	    sqlite3_column_text(st, 2));
+	k->info.created = sqlite3_column_int64(st, 3);
+	if (sqlite3_column_bytes(st, 4) != VG_KEYBYTES)
+		return VG_EFORMAT;
+	memcpy(k->hash, sqlite3_column_blob(st, 4), VG_KEYBYTES);
+	return 0;
+}
+
+static int
+sq_apikey_get(struct vg_store *s, const char *key_id, struct vg_apikey_row *k)
+{
+	sqlite3_stmt *st = lazy(s, ST_AK_GET);
+	int rc;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = read_apikey(st, k);
+	else
+		rc = rc == SQLITE_DONE ? VG_ENOTFOUND : VG_ESTORE;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+static int
+sq_apikey_each(struct vg_store *s, const char *principal, vg_apikey_cb cb,
+    void *ctx)
+{
+	sqlite3_stmt *st = lazy(s, ST_AK_EACH);
+	struct vg_apikey_row k;
+	int rc, ret = 0;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, principal, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ret = read_apikey(st, &k);
+		if (ret == 0)
+			ret = cb(ctx, &k.info);
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = VG_ESTORE;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+static int
+sq_apikey_set_state(struct vg_store *s, const char *key_id, const char *state)
+{
+	return set_state(s, ST_AK_STATE, key_id, state);
+}
+
 static const struct vg_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -515,6 +754,14 @@ static const struct vg_store_ops sqlite_ops = {
 	.counts = sq_counts,
 	.bulk = sq_bulk,
 	.count_stale = sq_count_stale,
+	.principal_put = sq_principal_put,
+	.principal_get = sq_principal_get,
+	.principal_each = sq_principal_each,
+	.principal_set_state = sq_principal_set_state,
+	.apikey_put = sq_apikey_put,
+	.apikey_get = sq_apikey_get,
+	.apikey_each = sq_apikey_each,
+	.apikey_set_state = sq_apikey_set_state,
 };
 
 int
@@ -555,7 +802,7 @@ vg__store_sqlite_open(const char *path, int create, struct vg_store **out)
 	if (create && sqlite3_exec(q->db, schema_sql, NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		goto fail;
-	for (i = 0; i < ST__COUNT; i++) {
+	for (i = 0; i < ST__EAGER; i++) {
 		if (sqlite3_prepare_v3(q->db, sql_text[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &q->st[i], NULL) != SQLITE_OK) {
 			/* A database without our tables is not a vault. */

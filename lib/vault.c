@@ -39,6 +39,7 @@
 #include "vigil/vault.h"
 #include "fileio.h"
 #include "store.h"
+#include "vault_int.h"
 
 #define VAULT_FORMAT "vigil-vault-1"
 #define DB_NAME "vigil.db"
@@ -1611,6 +1612,28 @@ vg_vault_probe(struct vg_vault *v, int field, const char *value, size_t len,
 	sodium_memzero(key, sizeof(key));
 	sodium_memzero(canon, sizeof(canon));
 	return 0;
+}
+
+int
+vg_vault_derive_secret(struct vg_vault *v, const char *purpose,
+    unsigned char out[VG_KEYBYTES])
+{
+	char label[8 + 32 + 1];
+	size_t n = strlen(purpose);
+
+	if (n == 0 || n > 32 || strspn(purpose,
+	    "abcdefghijklmnopqrstuvwxyz0123456789_.-") != n)
+		return VG_EINVAL;
+	snprintf(label, sizeof(label), "secret:%s", purpose);
+	vg_derive(out, v->sec->audit_root, label);
+	return 0;
+}
+
+struct vg_store *
+vg__vault_store(struct vg_vault *v)
+{
+	v->cache_valid = false;
+	return v->store;
 }
 
 /*-----------------------------------------------------------------------------

@@ -233,4 +233,14 @@ VG_MUST_CHECK int vg_vault_probe(struct vg_vault *v, int field,
     const char *value, size_t len, unsigned char out[VG_PROBEBYTES_VAULT],
     const char **why);
 
+/*
+ * Derives the vault's secret for purpose ([a-z0-9_.-], 1 to 32
+ * characters; "apikey" keys the API key hashes of lib/principal.c) from
+ * the wrapped audit root, under the label "secret:PURPOSE".  out should
+ * be sodium_malloc'd memory; the caller wipes it.  Returns 0 or
+ * VG_EINVAL.
+ */
+VG_MUST_CHECK int vg_vault_derive_secret(struct vg_vault *v,
+    const char *purpose, unsigned char out[VG_KEYBYTES]);
+
 #endif

@@ -74,6 +74,23 @@ const struct vg_cmd vg_cmds[] = {
 	  "A pseudonym is stable for one consumer, cannot be linked to the\n"
 	  "same customer's pseudonym for another consumer, and only the vault\n"
 	  "can resolve it.  Consumer names: [a-z0-9][a-z0-9_.-]{0,63}.\n" },
+	{ "principal", cmd_principal, "principals and their API keys",
+	  "usage: vigil principal add DIR --id ID --org ORG --kind KIND --role ROLE\n"
+	  "                           [--region CODE] [--shift SHIFT]\n"
+	  "       vigil principal list DIR [--json]\n"
+	  "       vigil principal show DIR ID [--json]\n"
+	  "       vigil principal revoke-key DIR KEY_ID\n"
+	  "       vigil principal suspend DIR ID\n"
+	  "       vigil principal reinstate DIR ID\n"
+	  "\n"
+	  "add registers a principal and prints its API key (vk_KEYID_SECRET)\n"
+	  "once: only a keyed hash of it is kept, so it cannot be shown again.\n"
+	  "IDs and orgs: [a-z0-9][a-z0-9_.-]{0,63}.  KIND: employee, vendor or\n"
+	  "system.  ROLE: agent, supervisor, security, admin, ingest, ticketing\n"
+	  "or exporter.  --region names a province (CN-GD, GD or its name);\n"
+	  "--shift is \"TZ Days HH:MM-HH:MM\", e.g. \"Asia/Shanghai Mon-Fri\n"
+	  "09:00-18:00\".  revoke-key disables a key for good; suspend stops\n"
+	  "all of a principal's keys until reinstate.  Changes are audited.\n" },
 	{ "audit", cmd_audit, "verify, query and prove the audit log",
 	  "usage: vigil audit verify DIR [--chain NAME] [--witness DIR_OR_FILE]...\n"
 	  "                          [--mac-key FILE] [--key VKEY_OR_FILE] [--json]\n"
