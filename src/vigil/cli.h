@@ -61,6 +61,11 @@ int cli_audit(struct vg_cli *cli, struct vg_audit *a,
     struct vg_audit_entry *e);
 int cli_audit_close(struct vg_cli *cli, struct vg_audit *a, int status);
 
+/* Prints o as indented JSON and a newline, and releases o (a reference
+ * is taken over).  Returns EXIT_OK, or EXIT_DATA for NULL or no memory. */
+struct json_t;
+int cli_print_json(struct json_t *o);
+
 /* Parses a decimal unsigned 64-bit integer; returns 0 or -1. */
 int cli_parse_u64(const char *s, unsigned long long *out);
 

@@ -44,18 +44,6 @@ print_record(const struct vg_schema *sc, const struct vg_record *r,
 			printf("  %-12s %s\n", sc->field[i].name, r->value[i]);
 }
 
-static int
-print_json(json_t *root)
-{
-	char *s = json_dumps(root, JSON_INDENT(2));
-
-	json_decref(root);
-	if (s == NULL)
-		return EXIT_DATA;
-	printf("%s\n", s);
-	free(s);
-	return EXIT_OK;
-}
 
 /* Shows the masked records of ids, each after its audit entry (action)
  * is durable. */
@@ -101,7 +89,7 @@ show_ids(struct vg_cli *cli, struct vg_vault *v, struct vg_audit *a,
 		json_t *root = json_object();
 
 		json_object_set_new(root, "matches", arr);
-		return print_json(root);
+		return cli_print_json(root);
 	}
 	return EXIT_OK;
 }

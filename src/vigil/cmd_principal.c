@@ -39,21 +39,6 @@ principal_json(const struct vg_principal *p)
 	return o;
 }
 
-static int
-print_json(json_t *o)
-{
-	char *s;
-
-	if (o == NULL)
-		return EXIT_DATA;
-	s = json_dumps(o, JSON_INDENT(2));
-	json_decref(o);
-	if (s == NULL)
-		return EXIT_DATA;
-	printf("%s\n", s);
-	free(s);
-	return EXIT_OK;
-}
 
 /* Opens the vault in dir and its audit chain; EXIT_OK or a status. */
 static int
@@ -262,7 +247,7 @@ do_list_show(int argc, char **argv, struct vg_cli *cli, int show)
 			json_decref(lc.arr);
 			return cli_fail(cli, EXIT_DATA, "%s", vg_strerror(rc));
 		}
-		return cli->json ? print_json(lc.arr) : EXIT_OK;
+		return cli->json ? cli_print_json(lc.arr) : EXIT_OK;
 	}
 	rc = vg_principal_get(v, argv[optind + 1], &p);
 	if (rc == 0 && cli->json) {
@@ -292,7 +277,7 @@ do_list_show(int argc, char **argv, struct vg_cli *cli, int show)
 	if (o == NULL)
 		return EXIT_OK;
 	json_object_set_new(o, "keys", lc.arr);
-	return print_json(o);
+	return cli_print_json(o);
 }
 
 /* suspend, reinstate and revoke-key. */

@@ -41,7 +41,6 @@ cmd_stats(int argc, char **argv, struct vg_cli *cli)
 		    vg_strerror(rc));
 	if (cli->json) {
 		json_t *o = json_object(), *ep = json_array();
-		char *s;
 
 		json_object_set_new(o, "customers",
 		    json_integer((json_int_t)st.customers));
@@ -67,13 +66,7 @@ cmd_stats(int argc, char **argv, struct vg_cli *cli)
 			json_array_append_new(ep, e);
 		}
 		json_object_set_new(o, "key_epochs", ep);
-		s = json_dumps(o, JSON_INDENT(2));
-		json_decref(o);
-		if (s == NULL)
-			return EXIT_DATA;
-		printf("%s\n", s);
-		free(s);
-		return EXIT_OK;
+		return cli_print_json(o);
 	}
 	printf("customers       %llu\n", (unsigned long long)st.customers);
 	printf("index entries   %llu\n", (unsigned long long)st.index_entries);

@@ -16,6 +16,8 @@
 #include <sys/prctl.h>
 #endif
 
+#include <jansson.h>
+
 #include "vigil/crypto.h"
 #include "vigil/vault.h"
 #include "cli.h"
@@ -217,6 +219,22 @@ cli_open(struct vg_cli *cli, const char *dir, struct vg_vault **v)
 	if (rc != 0)
 		return cli_fail(cli, EXIT_DATA, "%s",
 		    err[0] != '\0' ? err : vg_strerror(rc));
+	return EXIT_OK;
+}
+
+int
+cli_print_json(json_t *o)
+{
+	char *s;
+
+	if (o == NULL)
+		return EXIT_DATA;
+	s = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	if (s == NULL)
+		return EXIT_DATA;
+	printf("%s\n", s);
+	free(s);
 	return EXIT_OK;
 }
 
