@@ -39,7 +39,6 @@ principal_json(const struct vg_principal *p)
 	return o;
 }
 
-
 /* Opens the vault in dir and its audit chain; EXIT_OK or a status. */
 static int
 open_both(struct vg_cli *cli, const char *dir, struct vg_vault **v,
