@@ -69,24 +69,6 @@ check_rules(const struct vg_schema *s)
 	CHECK(s->region == region);
 }
 
-static int
-same_schema(const struct vg_schema *a, const struct vg_schema *b)
-{
-	size_t i;
-
-	if (a->nfields != b->nfields || a->region != b->region)
-		return 0;
-	for (i = 0; i < a->nfields; i++) {
-		const struct vg_field *x = &a->field[i], *y = &b->field[i];
-
-		if (strcmp(x->name, y->name) != 0 || x->type != y->type ||
-		    x->indexed != y->indexed || x->required != y->required ||
-		    x->sealed != y->sealed)
-			return 0;
-	}
-	return 1;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -123,7 +105,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc != 0)
 		fprintf(stderr, "fuzz_schema: reparse: %s\n", err);
 	CHECK(rc == 0);
-	CHECK(same_schema(&s, &back));
+	CHECK(vg_schema_equal(&s, &back));
 	CHECK(vg_schema_format(&back, text2, sizeof(text2)) == 0);
 	CHECK(strcmp(text, text2) == 0);
 	return 0;

@@ -85,7 +85,9 @@ struct vg_audit {
 	struct vg_merkle_range range;
 	struct secrets *sec;		/* sodium_malloc'd */
 	uint32_t mac_epoch;		/* checkpoints so far + 1 (recorded) */
-	uint64_t key_seq;		/* the position sec->mac is the key of */
+	uint64_t state_seq;		/* the position mac.state held at open;
+					 * afterwards sec->mac is always the
+					 * key of position size */
 	struct vg_note_key key;
 	FILE *level[LEVELS];
 	uint64_t cp_size;
@@ -213,7 +215,7 @@ state_read(struct vg_audit *a)
 	sodium_memzero(buf, sizeof(buf));
 	if (!found)
 		return VG_EFORMAT;
-	a->key_seq = best;
+	a->state_seq = best;
 	return 0;
 }
 
@@ -464,7 +466,7 @@ checkpoint_now(struct vg_audit *a)
 	/* Forward security: the MAC key of entry i is K_{i+1}, evolved
 	 * once per entry; the state now holds the key of the next position
 	 * only, so the keys of every entry written are gone from disk. */
-	rc = state_write(a, a->key_seq, a->sec->mac);
+	rc = state_write(a, a->size, a->sec->mac);
 	if (rc != 0)
 		return rc;
 	a->mac_epoch++;
@@ -526,7 +528,6 @@ write_batch(struct vg_audit *a, struct pending **batch, size_t n)
 			vg_audit_frame_mac(f + VG_FRAME_HEAD + blen +
 			    VG_HASHBYTES, a->sec->mac, a->mac_epoch, seq, chain);
 			vg_audit_mac_evolve(a->sec->mac);	/* K_{seq+2} */
-			a->key_seq = seq + 1;
 			pos += VG_FRAME_HEAD + blen + VG_FRAME_TAIL;
 			p->seq = seq++;
 			nleaves++;
@@ -1107,7 +1108,7 @@ recover(struct vg_audit *a, char *err, size_t errcap)
 	struct vg_audit_record *rec;
 	char path[PATH_MAX + 64];
 	const char *why, *seg;
-	uint64_t eseq, eoff, ncp;
+	uint64_t eseq, eoff, ncp, pos;
 	int rc;
 
 	rec = malloc(sizeof(*rec));
@@ -1157,15 +1158,15 @@ recover(struct vg_audit *a, char *err, size_t errcap)
 	/* The key state names the position of its key; the log must reach
 	 * it (it is written after the entries), and the key is moved on to
 	 * the next position to write. */
-	if (a->key_seq > a->size) {
+	if (a->state_seq > a->size) {
 		vg__seterr(err, errcap, "audit chain '%s' holds %llu entries "
 		    "but its MAC key is for entry %llu: entries were removed",
 		    a->chain, (unsigned long long)a->size,
-		    (unsigned long long)a->key_seq);
+		    (unsigned long long)a->state_seq);
 		return VG_EFORMAT;
 	}
 	sodium_mprotect_readwrite(a->sec);
-	for (; a->key_seq < a->size; a->key_seq++)
+	for (pos = a->state_seq; pos < a->size; pos++)
 		vg_audit_mac_evolve(a->sec->mac);
 	sodium_mprotect_readonly(a->sec);
 	snprintf(a->segname, sizeof(a->segname), "%s", st.last_segment);

@@ -425,21 +425,24 @@ vg_psn_parse(unsigned char psn[VG_PSNBYTES], const char *s)
 	return b32_decode(psn, VG_PSNBYTES, s + 4);
 }
 
-bool
-vg_b64_alphabet_ok(const char *s, size_t len)
+int
+vg_b64_decode(unsigned char *out, size_t cap, const char *s, size_t len,
+    size_t *outlen)
 {
 	size_t i;
 
-	/* libsodium 1.0.18's decoder accepts bytes 0x80..0xff: check the
-	 * standard alphabet (and padding) here before decoding. */
+	*outlen = 0;
+	/* libsodium 1.0.18's decoder reads each byte as a plain char and
+	 * so accepts 0x80..0xff as digits: check the alphabet first. */
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 		    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
-			return false;
+			return VG_EINVAL;
 	}
-	return true;
+	return sodium_base642bin(out, cap, s, len, NULL, outlen, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) == 0 ? 0 : VG_EINVAL;
 }
 
 int
@@ -455,9 +458,8 @@ vg_b64_decode_key(unsigned char key[VG_KEYBYTES], const char *s, size_t len)
 		s++;
 		len--;
 	}
-	if (!vg_b64_alphabet_ok(s, len) ||
-	    sodium_base642bin(key, VG_KEYBYTES, s, len, NULL, &bin_len, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) != 0 || bin_len != VG_KEYBYTES) {
+	if (vg_b64_decode(key, VG_KEYBYTES, s, len, &bin_len) != 0 ||
+	    bin_len != VG_KEYBYTES) {
 		sodium_memzero(key, VG_KEYBYTES);
 		return VG_EINVAL;
 	}

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "vigil/crypto.h"
 #include "vigil/note.h"
 
 #define ALG_ED25519	0x01
@@ -218,29 +219,12 @@ key_id(unsigned char id[4], const void *name, size_t nlen,
 	memcpy(id, h, 4);
 }
 
-/*
- * Decodes strict, padded standard base64; 0 or -1.  The alphabet is
- * checked here first: libsodium 1.0.18's sodium_base642bin() reads each
- * byte as a plain char, so where char is signed it takes bytes 0x80-0xff
- * for base64 digits (found by fuzz/fuzz_note.c; fixed in later libsodium
- * by a cast to unsigned char).
- */
+/* Decodes strict, padded standard base64 (vg_b64_decode); 0 or -1. */
 static int
 b64_decode(unsigned char *out, size_t cap, const void *b64, size_t len,
     size_t *outlen)
 {
-	const unsigned char *p = b64;
-	size_t i;
-
-	*outlen = 0;
-	for (i = 0; i < len; i++)
-		if (!((p[i] >= 'A' && p[i] <= 'Z') ||
-		    (p[i] >= 'a' && p[i] <= 'z') ||
-		    (p[i] >= '0' && p[i] <= '9') ||
-		    p[i] == '+' || p[i] == '/' || p[i] == '='))
-			return -1;
-	return sodium_base642bin(out, cap, b64, len, NULL, outlen, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) == 0 ? 0 : -1;
+	return vg_b64_decode(out, cap, b64, len, outlen) == 0 ? 0 : -1;
 }
 
 void

@@ -251,3 +251,21 @@ vg_schema_find_type(const struct vg_schema *s, enum vg_ftype t)
 			return (int)i;
 	return -1;
 }
+
+bool
+vg_schema_equal(const struct vg_schema *a, const struct vg_schema *b)
+{
+	size_t i;
+
+	if (a->nfields != b->nfields || a->region != b->region)
+		return false;
+	for (i = 0; i < a->nfields; i++) {
+		const struct vg_field *x = &a->field[i], *y = &b->field[i];
+
+		if (strcmp(x->name, y->name) != 0 || x->type != y->type ||
+		    x->indexed != y->indexed || x->required != y->required ||
+		    x->sealed != y->sealed)
+			return false;
+	}
+	return true;
+}

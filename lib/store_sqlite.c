@@ -167,12 +167,19 @@ sq_commit(struct vg_store *s)
 	return step_done(sq(s)->st[ST_COMMIT]);
 }
 
+/* Ends the open transaction, if any, with statement which. */
 static int
-sq_rollback(struct vg_store *s)
+end_txn(struct vg_store *s, int which)
 {
 	if (sqlite3_get_autocommit(sq(s)->db))
 		return 0;
-	return step_done(sq(s)->st[ST_ROLLBACK]);
+	return step_done(sq(s)->st[which]);
+}
+
+static int
+sq_rollback(struct vg_store *s)
+{
+	return end_txn(s, ST_ROLLBACK);
 }
 
 static int
@@ -184,9 +191,7 @@ sq_read_begin(struct vg_store *s)
 static int
 sq_read_end(struct vg_store *s)
 {
-	if (sqlite3_get_autocommit(sq(s)->db))
-		return 0;
-	return step_done(sq(s)->st[ST_COMMIT]);
+	return end_txn(s, ST_COMMIT);
 }
 
 static int

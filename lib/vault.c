@@ -72,6 +72,7 @@ struct vg_vault {
 	 * other use of blob, and any write, invalidates it. */
 	struct vg_srec cached;
 	bool cache_valid;
+	struct vg_batch *one;		/* vg_vault_add's batch, or NULL */
 };
 
 
@@ -591,6 +592,7 @@ vg_vault_close(struct vg_vault *v)
 			v->store->ops->rollback(v->store);
 		v->store->ops->close(v->store);
 	}
+	vg_batch_free(v->one);
 	if (v->sec != NULL)
 		sodium_free(v->sec);	/* wipes */
 	free(v->blob);
@@ -984,11 +986,14 @@ vg_vault_add(struct vg_vault *v, const struct vg_input *in,
 	struct vg_batch *b;
 	int rc, own_txn = !v->in_txn;
 
-	b = vg_batch_new(1);
-	if (b == NULL)
+	/* One single-customer batch per vault, made on first use: an add
+	 * on a request path allocates nothing. */
+	if (v->one == NULL && (v->one = vg_batch_new(1)) == NULL)
 		return VG_ENOMEM;
+	b = v->one;
+	vg_batch_reset(b);
 	if (own_txn && (rc = vg_vault_begin(v)) != 0)
-		goto out;
+		return rc;
 	rc = vg_vault_prepare(v, in, b, rej);
 	if (rc == 0)
 		rc = vg_vault_put_batch(v, b);
@@ -1000,8 +1005,7 @@ vg_vault_add(struct vg_vault *v, const struct vg_input *in,
 		else
 			vg_vault_rollback(v);
 	}
-out:
-	vg_batch_free(b);
+	vg_batch_reset(b);
 	return rc;
 }
 

@@ -123,8 +123,11 @@ void vg_psn_format(char out[VG_PSN_STRLEN],
     const unsigned char psn[VG_PSNBYTES]);
 VG_MUST_CHECK int vg_psn_parse(unsigned char psn[VG_PSNBYTES], const char *s);
 
-/* True when s[0..len) holds only standard base64 characters and '='. */
-bool vg_b64_alphabet_ok(const char *s, size_t len);
+/* Decodes standard, padded base64 s[0..len) into out (capacity cap);
+ * *outlen gets the length.  Only the base64 alphabet is accepted (unlike
+ * libsodium 1.0.18's decoder alone).  Returns 0 or VG_EINVAL. */
+VG_MUST_CHECK int vg_b64_decode(unsigned char *out, size_t cap,
+    const char *s, size_t len, size_t *outlen);
 
 /* Base64 (standard alphabet, padded) of a key, for key files and
  * VIGIL_MASTER_KEY.  Decoding ignores surrounding whitespace. */

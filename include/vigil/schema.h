@@ -63,6 +63,10 @@ int vg_schema_format(const struct vg_schema *s, char *out, size_t outcap);
 /* Returns the index of the field named name, or -1. */
 int vg_schema_find(const struct vg_schema *s, const char *name);
 
+/* True when a and b describe the same fields (what a format/parse round
+ * trip must preserve). */
+bool vg_schema_equal(const struct vg_schema *a, const struct vg_schema *b);
+
 /* Returns the index of the first indexed field of type t, or -1. */
 int vg_schema_find_type(const struct vg_schema *s, enum vg_ftype t);
 

@@ -445,9 +445,8 @@ cmd_audit_check_proof(int argc, char **argv, struct vg_cli *cli)
 	    "tree_size"));
 	p->notelen = strlen(note);
 	memcpy(p->note, note, p->notelen);
-	if (!vg_b64_alphabet_ok(entry, strlen(entry)) ||
-	    sodium_base642bin(p->body, sizeof(p->body), entry, strlen(entry),
-	    NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+	if (vg_b64_decode(p->body, sizeof(p->body), entry, strlen(entry),
+	    &n) != 0) {
 		cli_fail(cli, EXIT_DATA, "%s: field entry: bad base64",
 		    argv[optind]);
 		goto out;

@@ -19,25 +19,6 @@ parse(struct vg_schema *s, const char *text, char *err, size_t errcap)
 	return vg_schema_parse(s, text, strlen(text), err, errcap);
 }
 
-/* True when a and b describe the same fields. */
-static int
-same_schema(const struct vg_schema *a, const struct vg_schema *b)
-{
-	size_t i;
-
-	if (a->nfields != b->nfields || a->region != b->region)
-		return 0;
-	for (i = 0; i < a->nfields; i++) {
-		const struct vg_field *x = &a->field[i], *y = &b->field[i];
-
-		if (strcmp(x->name, y->name) != 0 || x->type != y->type ||
-		    x->indexed != y->indexed || x->required != y->required ||
-		    x->sealed != y->sealed)
-			return 0;
-	}
-	return 1;
-}
-
 /* Expects text to fail with exactly want as the message. */
 static void
 check_error(const char *what, const char *text, size_t len, const char *want)
@@ -280,7 +261,7 @@ roundtrip(const char *what, const struct vg_schema *s)
 	is_int(rc, 0, "%s: formatted text parses", what);
 	if (rc != 0)
 		printf("# %s\n", err);
-	ok(same_schema(s, &back), "%s: parse(format(s)) == s", what);
+	ok(vg_schema_equal(s, &back), "%s: parse(format(s)) == s", what);
 	(void)vg_schema_format(&back, text2, sizeof(text2));
 	is_str(text2, text, "%s: format is stable", what);
 }
