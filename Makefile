@@ -9,7 +9,8 @@
 # Variables: SANITIZE=1 (asan+ubsan), FUZZ_TIME=seconds per fuzzer.
 
 PKG_CONFIG ?= pkg-config
-PKGS       := libsodium sqlite3 jansson libcrypto libcurl
+PKGS       := libsodium sqlite3 jansson libcrypto libcurl yaml-0.1
+D_PKGS     := libh2o-evloop libssl
 PREFIX     ?= /usr/local
 VERSION    := 0.1.0
 
@@ -71,6 +72,14 @@ Q := @
 say = @printf '  %-6s %s\n'
 endif
 
+# vigild's objects see h2o (whose .pc file does not name the backend).
+D_CFLAGS  := -DH2O_USE_LIBUV=0 $(shell $(PKG_CONFIG) --cflags $(D_PKGS) 2>/dev/null)
+D_LIBS     = $(shell $(PKG_CONFIG) --libs $(D_PKGS) 2>/dev/null)
+$(BUILD)/obj/src/vigild/%.o: src/vigild/%.c
+	@mkdir -p $(dir $@)
+	$(say) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(D_CFLAGS) -c -o $@ $<
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(say) CC $<
@@ -90,7 +99,7 @@ $(BIN)/vigil: $(CLI_OBJ) $(LIBA)
 $(BIN)/vigild: $(D_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(say) LD $@
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJ) $(LIBA) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJ) $(LIBA) $(D_LIBS) $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBA)
 	@mkdir -p $(dir $@)
@@ -140,7 +149,8 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/demo.sh
 
-bench: deps
+bench:
+	@tools/deps.sh --bench
 	@$(MAKE) --no-print-directory benchbins
 	@sh bench/run.sh
 

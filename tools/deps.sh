@@ -8,7 +8,15 @@ set -eu
 
 PKGS="build-essential pkg-config libsodium-dev libsqlite3-dev sqlite3 \
 libjansson-dev libmicrohttpd-dev libssl-dev libcurl4-openssl-dev python3 \
-clang libclang-rt-dev llvm libevent-dev libh2o-evloop-dev wrk curl"
+clang libclang-rt-dev llvm libevent-dev libh2o-evloop-dev wrk curl \
+libyaml-dev tzdata openssl"
+
+# The benchmark baseline (bench/pg): PostgreSQL with pgcrypto, row-level
+# security and pgaudit.  Only `make bench` asks for these.
+if [ "${1:-}" = "--bench" ]; then
+	shift
+	PKGS="$PKGS postgresql postgresql-contrib postgresql-15-pgaudit"
+fi
 
 missing=""
 for p in $PKGS; do
