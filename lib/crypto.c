@@ -398,16 +398,34 @@ b32_decode(unsigned char *out, size_t n, const char *s)
 void
 vg_id_format(char out[VG_ID_STRLEN], const unsigned char id[VG_IDBYTES])
 {
-	memcpy(out, "cus_", 4);
-	b32_encode(out + 4, id, VG_IDBYTES);
+	vg_token_format(out, "cus_", id);
 }
 
 int
 vg_id_parse(unsigned char id[VG_IDBYTES], const char *s)
 {
-	if (strncmp(s, "cus_", 4) != 0)
+	return vg_token_parse(id, "cus_", s);
+}
+
+void
+vg_token_format(char *out, const char *prefix,
+    const unsigned char id[VG_IDBYTES])
+{
+	size_t n = strlen(prefix);
+
+	memcpy(out, prefix, n);
+	b32_encode(out + n, id, VG_IDBYTES);
+}
+
+int
+vg_token_parse(unsigned char id[VG_IDBYTES], const char *prefix,
+    const char *s)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(s, prefix, n) != 0)
 		return VG_EINVAL;
-	return b32_decode(id, VG_IDBYTES, s + 4);
+	return b32_decode(id, VG_IDBYTES, s + n);
 }
 
 void

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "vigil/crypto.h"
+#include "vigil/cases.h"
 #include "vigil/principal.h"
 
 #define VG_REGION_MAX 8		/* "CN-GD" and its NUL, with room */
@@ -124,6 +125,21 @@ struct vg_store_ops {
 	    vg_apikey_cb cb, void *ctx);
 	int (*apikey_set_state)(struct vg_store *s, const char *key_id,
 	    const char *state);
+	/* Cases (lib/cases.c).  case_update changes an open case only:
+	 * assignee (NULL: kept), state and closed time; VG_ENOTFOUND when
+	 * there is no such case, VG_EEXIST when it is not open. */
+	int (*case_put)(struct vg_store *s, const struct vg_case *c);
+	int (*case_get)(struct vg_store *s, const char *id, struct vg_case *c);
+	int (*case_update)(struct vg_store *s, const char *id,
+	    const char *assignee, const char *state, int64_t closed);
+	/* Approvals.  approval_move changes state `from` to `to` (setting
+	 * decided_by and decided when by is not NULL) and returns VG_EEXIST
+	 * when the approval is not in state `from`, atomically. */
+	int (*approval_put)(struct vg_store *s, const struct vg_approval *a);
+	int (*approval_get)(struct vg_store *s, const char *id,
+	    struct vg_approval *a);
+	int (*approval_move)(struct vg_store *s, const char *id,
+	    const char *from, const char *to, const char *by, int64_t when);
 };
 
 struct vg_store {

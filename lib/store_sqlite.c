@@ -10,6 +10,10 @@
  *   bidx(k = field || digest || id)  blind indexes for exact lookup
  *   principals(id, org, kind, role, region, shift, state, created)
  *   api_keys(key_id, principal, hash, state, created)  keyed hashes only
+ *   cases(id, customer, assignee, opened_by, channel, state, self_opened,
+ *         created, expires, closed)
+ *   approvals(id, principal, customer, fields, purpose, case_id, why,
+ *         state, decided_by, created, expires, decided)
  *
  * customers is a rowid table with a unique index on the random id: the
  * wide rows are appended, only the narrow index takes random inserts
@@ -37,6 +41,8 @@ enum {
 	 * vault made before they existed). */
 	ST_PR_PUT, ST_PR_GET, ST_PR_EACH, ST_PR_STATE,
 	ST_AK_PUT, ST_AK_GET, ST_AK_EACH, ST_AK_STATE,
+	ST_CASE_PUT, ST_CASE_GET, ST_CASE_UPDATE,
+	ST_APR_PUT, ST_APR_GET, ST_APR_MOVE,
 	ST__COUNT
 };
 
@@ -81,6 +87,25 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_AK_EACH] = "SELECT key_id, principal, state, created, hash FROM "
 	    "api_keys WHERE principal = ?1 ORDER BY key_id",
 	[ST_AK_STATE] = "UPDATE api_keys SET state = ?2 WHERE key_id = ?1",
+	[ST_CASE_PUT] = "INSERT INTO cases(id, customer, assignee, "
+	    "opened_by, channel, state, self_opened, created, expires, "
+	    "closed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[ST_CASE_GET] = "SELECT id, customer, assignee, opened_by, channel, "
+	    "state, self_opened, created, expires, closed FROM cases "
+	    "WHERE id = ?1",
+	[ST_CASE_UPDATE] = "UPDATE cases SET assignee = coalesce(?2, "
+	    "assignee), state = ?3, closed = ?4 WHERE id = ?1 AND "
+	    "state = 'open'",
+	[ST_APR_PUT] = "INSERT INTO approvals(id, principal, customer, "
+	    "fields, purpose, case_id, why, state, decided_by, created, "
+	    "expires, decided) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+	    "?10, ?11, ?12)",
+	[ST_APR_GET] = "SELECT id, principal, customer, fields, purpose, "
+	    "case_id, why, state, decided_by, created, expires, decided "
+	    "FROM approvals WHERE id = ?1",
+	[ST_APR_MOVE] = "UPDATE approvals SET state = ?3, decided_by = "
+	    "coalesce(?4, decided_by), decided = CASE WHEN ?4 IS NULL THEN "
+	    "decided ELSE ?5 END WHERE id = ?1 AND state = ?2",
 };
 
 #define ST__EAGER ST_PR_PUT	/* statements prepared at open */
@@ -94,7 +119,19 @@ static const char *const sql_text[ST__COUNT] = {
 	" principal TEXT NOT NULL REFERENCES principals(id),"		\
 	" hash BLOB NOT NULL, state TEXT NOT NULL,"			\
 	" created INTEGER NOT NULL);"					\
-	"CREATE INDEX " ine "api_keys_principal ON api_keys(principal);"
+	"CREATE INDEX " ine "api_keys_principal ON api_keys(principal);" \
+	"CREATE TABLE " ine "cases(id TEXT PRIMARY KEY,"		\
+	" customer BLOB NOT NULL, assignee TEXT NOT NULL,"		\
+	" opened_by TEXT NOT NULL, channel TEXT NOT NULL,"		\
+	" state TEXT NOT NULL, self_opened INTEGER NOT NULL,"		\
+	" created INTEGER NOT NULL, expires INTEGER NOT NULL,"		\
+	" closed INTEGER NOT NULL);"					\
+	"CREATE TABLE " ine "approvals(id TEXT PRIMARY KEY,"		\
+	" principal TEXT NOT NULL, customer BLOB NOT NULL,"		\
+	" fields INTEGER NOT NULL, purpose TEXT NOT NULL,"		\
+	" case_id TEXT NOT NULL, why TEXT NOT NULL, state TEXT NOT NULL,"\
+	" decided_by TEXT NOT NULL, created INTEGER NOT NULL,"		\
+	" expires INTEGER NOT NULL, decided INTEGER NOT NULL);"
 
 
 static const char schema_sql[] =
@@ -738,6 +775,174 @@ sq_apikey_set_state(struct vg_store *s, const char *key_id, const char *state)
 	return set_state(s, ST_AK_STATE, key_id, state);
 }
 
+/*-----------------------------------------------------------------------------
+ * Cases and approvals
+ */
+
+static int
+sq_case_put(struct vg_store *s, const struct vg_case *c)
+{
+	sqlite3_stmt *st = lazy(s, ST_CASE_PUT);
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, c->customer, VG_IDBYTES, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->assignee, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->opened_by, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, c->state, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, c->self_opened ? 1 : 0);
+	sqlite3_bind_int64(st, 8, c->created);
+	sqlite3_bind_int64(st, 9, c->expires);
+	sqlite3_bind_int64(st, 10, c->closed);
+	return step_done(st);
+}
+
+/* Copies a 16-byte id column; VG_EFORMAT when it is not one. */
+static int
+read_id(sqlite3_stmt *st, int col, unsigned char *out)
+{
+	if (sqlite3_column_bytes(st, col) != VG_IDBYTES)
+		return VG_EFORMAT;
+	memcpy(out, sqlite3_column_blob(st, col), VG_IDBYTES);
+	return 0;
+}
+
+static int
+sq_case_get(struct vg_store *s, const char *id, struct vg_case *c)
+{
+	sqlite3_stmt *st = lazy(s, ST_CASE_GET);
+	int rc;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(c, 0, sizeof(*c));
+		copy_text(c->id, sizeof(c->id), sqlite3_column_text(st, 0));
+		rc = read_id(st, 1, c->customer);
+		copy_text(c->assignee, sizeof(c->assignee),
+		    sqlite3_column_text(st, 2));
+		copy_text(c->opened_by, sizeof(c->opened_by),
+		    sqlite3_column_text(st, 3));
+		copy_text(c->channel, sizeof(c->channel),
+		    sqlite3_column_text(st, 4));
+		copy_text(c->state, sizeof(c->state),
+		    sqlite3_column_text(st, 5));
+		c->self_opened = sqlite3_column_int(st, 6) != 0;
+		c->created = sqlite3_column_int64(st, 7);
+		c->expires = sqlite3_column_int64(st, 8);
+		c->closed = sqlite3_column_int64(st, 9);
+	} else
+		rc = rc == SQLITE_DONE ? VG_ENOTFOUND : VG_ESTORE;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+static int
+sq_case_update(struct vg_store *s, const char *id, const char *assignee,
+    const char *state, int64_t closed)
+{
+	sqlite3_stmt *st = lazy(s, ST_CASE_UPDATE);
+	struct vg_case c;
+	int rc;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (assignee != NULL)
+		sqlite3_bind_text(st, 2, assignee, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, closed);
+	if ((rc = step_done(st)) != 0)
+		return rc;
+	if (sqlite3_changes(sq(s)->db) == 1)
+		return 0;
+	rc = sq_case_get(s, id, &c);
+	return rc == 0 ? VG_EEXIST : rc;
+}
+
+static int
+sq_approval_put(struct vg_store *s, const struct vg_approval *a)
+{
+	sqlite3_stmt *st = lazy(s, ST_APR_PUT);
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->principal, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, a->customer, VG_IDBYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, a->fields);
+	sqlite3_bind_text(st, 5, a->purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, a->case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, a->why, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, a->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, a->decided_by, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, a->created);
+	sqlite3_bind_int64(st, 11, a->expires);
+	sqlite3_bind_int64(st, 12, a->decided);
+	return step_done(st);
+}
+
+static int
+sq_approval_get(struct vg_store *s, const char *id, struct vg_approval *a)
+{
+	sqlite3_stmt *st = lazy(s, ST_APR_GET);
+	int rc;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(a, 0, sizeof(*a));
+		copy_text(a->id, sizeof(a->id), sqlite3_column_text(st, 0));
+		copy_text(a->principal, sizeof(a->principal),
+		    sqlite3_column_text(st, 1));
+		rc = read_id(st, 2, a->customer);
+		a->fields = (uint32_t)sqlite3_column_int64(st, 3);
+		copy_text(a->purpose, sizeof(a->purpose),
+		    sqlite3_column_text(st, 4));
+		copy_text(a->case_id, sizeof(a->case_id),
+		    sqlite3_column_text(st, 5));
+		copy_text(a->why, sizeof(a->why), sqlite3_column_text(st, 6));
+		copy_text(a->state, sizeof(a->state),
+		    sqlite3_column_text(st, 7));
+		copy_text(a->decided_by, sizeof(a->decided_by),
+		    sqlite3_column_text(st, 8));
+		a->created = sqlite3_column_int64(st, 9);
+		a->expires = sqlite3_column_int64(st, 10);
+		a->decided = sqlite3_column_int64(st, 11);
+	} else
+		rc = rc == SQLITE_DONE ? VG_ENOTFOUND : VG_ESTORE;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+static int
+sq_approval_move(struct vg_store *s, const char *id, const char *from,
+    const char *to, const char *by, int64_t when)
+{
+	sqlite3_stmt *st = lazy(s, ST_APR_MOVE);
+	int rc;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
+	if (by != NULL)
+		sqlite3_bind_text(st, 4, by, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, when);
+	if ((rc = step_done(st)) != 0)
+		return rc;
+	return sqlite3_changes(sq(s)->db) == 1 ? 0 : VG_EEXIST;
+}
+
 static const struct vg_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -767,6 +972,12 @@ static const struct vg_store_ops sqlite_ops = {
 	.apikey_get = sq_apikey_get,
 	.apikey_each = sq_apikey_each,
 	.apikey_set_state = sq_apikey_set_state,
+	.case_put = sq_case_put,
+	.case_get = sq_case_get,
+	.case_update = sq_case_update,
+	.approval_put = sq_approval_put,
+	.approval_get = sq_approval_get,
+	.approval_move = sq_approval_move,
 };
 
 int

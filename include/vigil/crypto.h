@@ -119,6 +119,12 @@ VG_MUST_CHECK int vg_pseudonym_resolve(unsigned char id[VG_IDBYTES],
 #define VG_PSN_STRLEN (4 + 39 + 1)
 void vg_id_format(char out[VG_ID_STRLEN], const unsigned char id[VG_IDBYTES]);
 VG_MUST_CHECK int vg_id_parse(unsigned char id[VG_IDBYTES], const char *s);
+/* Any 128-bit token with a prefix ("case_", "apr_"): out gets
+ * strlen(prefix) + 27 bytes with the NUL. */
+void vg_token_format(char *out, const char *prefix,
+    const unsigned char id[VG_IDBYTES]);
+VG_MUST_CHECK int vg_token_parse(unsigned char id[VG_IDBYTES],
+    const char *prefix, const char *s);
 void vg_psn_format(char out[VG_PSN_STRLEN],
     const unsigned char psn[VG_PSNBYTES]);
 VG_MUST_CHECK int vg_psn_parse(unsigned char psn[VG_PSNBYTES], const char *s);
