@@ -80,6 +80,9 @@ enum vg_verdict {
 #define VG_R_OFF_SHIFT		"off_shift"
 #define VG_R_STEP_UP		"step_up_required"
 #define VG_R_JUSTIFICATION	"justification_required"
+#define VG_R_SELF_OPENED	"case_self_opened"	/* a reveal under a
+						 * case the caller opened
+						 * for themselves */
 
 /* Masking style per field type (the policy's `masks:` section). */
 enum vg_mask_style {
@@ -129,8 +132,9 @@ struct vg_decision {
 	enum vg_verdict verdict;
 	const char *reason;		/* VG_R_* */
 	const char *step_up_why;	/* VG_STEP_UP: VG_R_OFF_SHIFT,
-					 * VG_R_FIELD (a step-up field) or
-					 * "contained" */
+					 * VG_R_FIELD (a step-up field),
+					 * VG_R_SELF_OPENED or "contained"
+					 * (the first cause met); else NULL */
 	bool break_glass;		/* allowed without a case */
 	bool notify;			/* the supervisor is to be told */
 	int quota_window;		/* VG_R_QUOTA: the window, else -1 */
@@ -148,36 +152,64 @@ struct vg_decision {
 
 struct vg_policy;
 
+#define VG_POLICY_ROLES_MAX 64
+#define VG_POLICY_PURPOSES_MAX 32	/* a role */
+#define VG_POLICY_DEPTH_MAX 16		/* nested maps and lists */
+
 /*
- * Parses policy text (name is used in messages, e.g. the file path)
- * against the vault's schema (field names must exist in it).  On error
- * returns VG_EINVAL and writes "name:line:column: what" into err.
- * Limits: VG_POLICY_FILE_MAX bytes, 64 roles, 32 purposes a role,
- * nesting depth 16.
+ * Parses policy text (name is used in messages, e.g. the file path;
+ * borrowed) against the vault's schema (field names must exist in it;
+ * copied).  On success *out is a new policy for vg_policy_free().  On
+ * error returns VG_EINVAL (or VG_ENOMEM) and writes "name:line:column:
+ * what" into err (1-based; columns count characters), e.g.
+ *
+ *     p.yaml:7:25: roles.agent.reveal.purposes.support: unknown field "phne"
+ *
+ * Limits: VG_POLICY_FILE_MAX bytes, VG_POLICY_ROLES_MAX
+ * roles, VG_POLICY_PURPOSES_MAX purposes a role, nesting depth
+ * VG_POLICY_DEPTH_MAX; the rest are in docs/POLICY.md.
  */
 VG_MUST_CHECK int vg_policy_parse(const char *text, size_t len,
     const char *name, const struct vg_schema *schema,
     struct vg_policy **out, char *err, size_t errcap);
 
-/* Reads and parses a file.  VG_EIO / VG_ETOOBIG with "path: reason". */
+/* Reads and parses a file.  VG_EIO / VG_ETOOBIG with "path: reason",
+ * or vg_policy_parse's errors with path as the name. */
 VG_MUST_CHECK int vg_policy_load(const char *path,
     const struct vg_schema *schema, struct vg_policy **out, char *err,
     size_t errcap);
 
+/* Frees p; NULL is a no-op. */
 void vg_policy_free(struct vg_policy *p);
 
-/* Decides in for p.  Always fills *d. */
+/*
+ * Decides in for p.  Always fills *d; fails closed: a NULL p, in or
+ * in->who, an unknown role or anything the policy does not grant is
+ * VG_DENY.  The order of the checks is docs/POLICY.md's.  No I/O, no
+ * allocation, no clock: in->now is the time.
+ */
 void vg_policy_decide(const struct vg_policy *p,
     const struct vg_policy_input *in, struct vg_decision *d);
 
 /* The masked form of canonical value canon[0..len) of type t under p's
- * masks.  Returns 0 or VG_ETOOBIG as vg_mask(). */
+ * masks (p NULL: the built-in defaults of docs/POLICY.md).  An out
+ * buffer of VG_NORM_MAX + 1 bytes is always large enough.  Returns 0 or
+ * VG_ETOOBIG as vg_mask(). */
 VG_MUST_CHECK int vg_policy_mask(const struct vg_policy *p, enum vg_ftype t,
     const char *canon, size_t len, char *out, size_t outcap);
 
 /* Settings outside decisions (seconds; 0 means never). */
 int64_t vg_policy_case_ttl(const struct vg_policy *p);
 int64_t vg_policy_approval_ttl(const struct vg_policy *p);
+
+/* The number of roles the policy defines. */
+size_t vg_policy_nroles(const struct vg_policy *p);
+
+/* The mask style p applies to type t (p NULL: the built-in one), and a
+ * style's name ("full", ...; "?" if unknown). */
+enum vg_mask_style vg_policy_mask_style(const struct vg_policy *p,
+    enum vg_ftype t);
+const char *vg_mask_style_name(enum vg_mask_style s);
 
 /* A short fingerprint of the policy text (16 hex + NUL), logged and
  * audited on every load so the log says which policy decided. */
