@@ -19,6 +19,7 @@
 
 #include "vigil/principal.h"
 #include "vigil/region.h"
+#include "vigil/shift.h"
 #include "vigil/vault.h"
 #include "store.h"
 #include "vault_int.h"
@@ -85,40 +86,18 @@ vg_principal_role_ok(const char *s)
 	return in_list(s, roles);
 }
 
-static int
-is_hhmm(const char *s)
-{
-	return s[0] >= '0' && s[0] <= '2' && s[1] >= '0' && s[1] <= '9' &&
-	    s[2] == ':' && s[3] >= '0' && s[3] <= '5' && s[4] >= '0' &&
-	    s[4] <= '9' && (s[0] != '2' || s[1] <= '3');
-}
-
-/* Loose check of "TZ Days HH:MM-HH:MM": printable ASCII, at most 64
- * bytes, three space-separated words, the last two times. */
+/* A shift is well-formed when vg_shift_parse() takes it: an unknown zone
+ * or a bad day list is refused when the principal is added, not first
+ * noticed by the policy at a reveal.  The zone is loaded (and cached) on
+ * the way. */
 int
 vg_principal_shift_ok(const char *s)
 {
-	const char *sp1, *sp2, *t;
-	size_t i, n;
+	struct vg_shift sh;
 
-	if (s == NULL)
+	if (s == NULL || strlen(s) > VG_PRINCIPAL_SHIFT_MAX)
 		return 0;
-	n = strlen(s);
-	if (n == 0 || n > VG_PRINCIPAL_SHIFT_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] > 0x7e)
-			return 0;
-	sp1 = strchr(s, ' ');
-	if (sp1 == NULL || sp1 == s)
-		return 0;
-	sp2 = strchr(sp1 + 1, ' ');
-	if (sp2 == NULL || sp2 == sp1 + 1)
-		return 0;
-	t = sp2 + 1;
-	if (strlen(t) != 11 || !is_hhmm(t) || t[5] != '-' || !is_hhmm(t + 6))
-		return 0;
-	return 1;
+	return vg_shift_parse(s, &sh, NULL) == 0;
 }
 
 static int

@@ -198,6 +198,20 @@ main(void)
 			{ "x1", "acme", "employee", "agent", NULL,
 			  "Asia/Shanghai Mon-Fri-Mon-Fri-Mon-Fri-Mon-Fri-Mon-"
 			  "Fri-Mo 09:00-18:00", "shift over 64 bytes" },
+			{ "x1", "acme", "employee", "agent", NULL,
+			  "Mars/Olympus Mon-Fri 09:00-18:00",
+			  "shift in an unknown time zone" },
+			{ "x1", "acme", "employee", "agent", NULL,
+			  "../../etc/passwd Mon-Fri 09:00-18:00",
+			  "shift whose zone leaves the zone directory" },
+			{ "x1", "acme", "employee", "agent", NULL,
+			  "UTC Mon-Fry 09:00-18:00",
+			  "shift with a bad day list" },
+			{ "x1", "acme", "employee", "agent", NULL,
+			  "UTC Mon,,Fri 09:00-18:00",
+			  "shift with an empty day in its list" },
+			{ "x1", "acme", "employee", "agent", NULL,
+			  "UTC Mon-Fri 09:00-18:60", "shift minute 60" },
 		};
 		size_t i;
 
@@ -217,6 +231,13 @@ main(void)
 	}
 	ok(vg_principal_shift_ok("UTC Sat,Sun 00:00-23:59"),
 	    "a weekend UTC shift is valid");
+	ok(vg_principal_shift_ok("Europe/Berlin Sat-Mon 22:00-06:00"),
+	    "an overnight shift on wrapping days is valid");
+	ok(!vg_principal_shift_ok("Atlantis/Capital Mon-Fri 09:00-18:00"),
+	    "a shift in an unknown zone is not");
+	ok(!vg_principal_shift_ok("UTC Mon-Funday 09:00-18:00"),
+	    "nor one with a bad day list");
+	ok(!vg_principal_shift_ok(NULL), "nor NULL");
 
 	/* --- authenticate ---------------------------------------------- */
 	rc = vg_principal_authenticate(v, key, &p);
