@@ -731,7 +731,6 @@ parse_purposes(struct pctx *c, struct vg__role *r, const struct node *nd,
 	if (nd->n == 0)
 		return NFAIL(c, nd, path, "no purpose: a role that may reveal "
 		    "needs at least one");
-	r->purposes_line = nd->line;
 	for (k = nd->first; k >= 0; k = ND(c, ND(c, k)->next)->next) {
 		const struct node *key = ND(c, k), *val = ND(c, key->next);
 		struct vg__purpose *pu;
@@ -775,6 +774,7 @@ parse_reveal(struct pctx *c, struct vg__role *r, const struct node *nd,
 		switch (idx) {
 		case 0:
 			rc = parse_purposes(c, r, val, sub);
+			r->purposes_line = key->line;
 			have_purposes = true;
 			break;
 		case 1:
@@ -810,7 +810,6 @@ parse_break_glass(struct pctx *c, struct vg__role *r, const struct node *nd,
 
 	if ((rc = want_map(c, nd, path)) != 0)
 		return rc;
-	r->bg_line = nd->line;
 	for (k = nd->first; k >= 0; k = ND(c, ND(c, k)->next)->next) {
 		const struct node *key = ND(c, k), *val = ND(c, key->next);
 
@@ -945,6 +944,7 @@ parse_role(struct pctx *c, struct vg__role *r, const struct node *nd,
 			r->shift_line = key->line;
 			break;
 		case 3:
+			r->bg_line = key->line;
 			rc = parse_break_glass(c, r, val, sub);
 			break;
 		default:
