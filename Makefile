@@ -96,10 +96,30 @@ $(BIN)/vigil: $(CLI_OBJ) $(LIBA)
 	$(say) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LIBS)
 
-$(BIN)/vigild: $(D_OBJ) $(LIBA)
+# The OpenAPI document is served by vigild from its own binary.
+$(BUILD)/gen/openapi.c: docs/openapi.yaml
+	@mkdir -p $(dir $@)
+	$(say) GEN $@
+	$(Q){ echo '/* Generated from docs/openapi.yaml by the Makefile. */'; \
+	  echo '#include <stddef.h>'; \
+	  echo 'extern const unsigned char vg_openapi_yaml[];'; \
+	  echo 'extern const size_t vg_openapi_yaml_len;'; \
+	  echo 'const unsigned char vg_openapi_yaml[] = {'; \
+	  od -An -v -tu1 docs/openapi.yaml | \
+	    sed -e 's/^ *//' -e 's/  */,/g' -e 's/$$/,/'; \
+	  echo '0 };'; \
+	  echo "const size_t vg_openapi_yaml_len = $$(wc -c < docs/openapi.yaml);"; \
+	} > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/openapi.o: $(BUILD)/gen/openapi.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BIN)/vigild: $(D_OBJ) $(BUILD)/obj/gen/openapi.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(say) LD $@
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJ) $(LIBA) $(D_LIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJ) $(BUILD)/obj/gen/openapi.o \
+	    $(LIBA) $(D_LIBS) $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBA)
 	@mkdir -p $(dir $@)
@@ -114,13 +134,16 @@ $(BUILD)/bench/%: bench/%.c $(LIBA)
 tests: all $(T_BIN)
 benchbins: all $(B_BIN)
 
-# libFuzzer harnesses: clang builds the library sources with the fuzzer.
-build/fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB_SRC)
+# libFuzzer harnesses: clang builds the library sources with the fuzzer,
+# and vigild's pure parsers (routing, bodies), which need no h2o.
+FUZZ_DSRC := src/vigild/route.c src/vigild/body.c
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(LIB_SRC) $(FUZZ_DSRC)
 	@mkdir -p $(dir $@)
 	$(say) FUZZ $<
-	$(Q)$(FUZZ_CC) -std=c11 -g -O1 $(DEFS) -Iinclude -Ilib $(PKGCFLAGS) \
+	$(Q)$(FUZZ_CC) -std=c11 -g -O1 $(DEFS) -Iinclude -Ilib -Isrc/vigild \
+	    $(PKGCFLAGS) \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -o $@ $< $(LIB_SRC) $(LIBS)
+	    -o $@ $< $(LIB_SRC) $(FUZZ_DSRC) $(LIBS)
 
 fuzz: $(FUZZ_BIN)
 

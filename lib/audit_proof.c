@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <sodium.h>
+
 #include "vigil/audit.h"
 #include "audit_int.h"
 
@@ -182,4 +185,41 @@ vg_audit_check_proof(const struct vg_audit_proof *p,
 	if (rc != 0)
 		*why = "the entry is not in the signed tree (proof fails)";
 	return rc;
+}
+
+char *
+vg_audit_proof_json(const struct vg_audit_proof *p, const char *chain)
+{
+	char h[VG_HASHBYTES * 2 + 1], *b64, *s = NULL;
+	size_t b64len, i;
+	json_t *o, *path;
+
+	b64len = sodium_base64_encoded_len(p->body_len,
+	    sodium_base64_VARIANT_ORIGINAL);
+	b64 = malloc(b64len);
+	o = json_object();
+	path = json_array();
+	if (b64 == NULL || o == NULL || path == NULL)
+		goto out;
+	sodium_bin2base64(b64, b64len, p->body, p->body_len,
+	    sodium_base64_VARIANT_ORIGINAL);
+	json_object_set_new(o, "format", json_string("vigil-audit-proof-1"));
+	json_object_set_new(o, "chain", json_string(chain));
+	json_object_set_new(o, "seq", json_integer((json_int_t)p->seq));
+	json_object_set_new(o, "tree_size", json_integer((json_int_t)p->size));
+	json_object_set_new(o, "checkpoint", json_stringn(p->note, p->notelen));
+	json_object_set_new(o, "entry", json_string(b64));
+	sodium_bin2hex(h, sizeof(h), p->leaf, VG_HASHBYTES);
+	json_object_set_new(o, "leaf_hash", json_string(h));
+	for (i = 0; i < p->npath; i++) {
+		sodium_bin2hex(h, sizeof(h), p->path[i], VG_HASHBYTES);
+		json_array_append_new(path, json_string(h));
+	}
+	json_object_set(o, "path", path);
+	s = json_dumps(o, JSON_INDENT(2));
+out:
+	json_decref(path);
+	json_decref(o);
+	free(b64);
+	return s;
 }

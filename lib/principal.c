@@ -372,45 +372,146 @@ parse_key(const char *key, char key_id[VG_APIKEY_IDLEN + 1],
 	return 0;
 }
 
-int
-vg_principal_authenticate(struct vg_vault *v, const char *key,
+/*
+ * Checks key with the hash key in ks: 0 and *out for an active key of an
+ * existing principal, whatever the principal's state; VG_EBADKEY
+ * otherwise.  The hash is computed and compared whether or not the key
+ * id is known, so that the time taken does not tell.
+ */
+static int
+check_key(struct vg_store *s, struct key_secrets *ks, const char *key,
     struct vg_principal *out)
 {
 	static const unsigned char zero[VG_KEYBYTES];
-	struct vg_store *s = vg__vault_store(v);
-	struct key_secrets *ks = NULL;
 	struct vg_apikey_row k;
-	struct vg_principal p;
 	char key_id[VG_APIKEY_IDLEN + 1];
 	const char *secret = NULL;
 	int rc, found, match;
 
-	rc = parse_key(key, key_id, &secret);
-	if (rc != 0)
+	if ((rc = parse_key(key, key_id, &secret)) != 0)
 		return rc;
-	ks = key_secrets_new(v);
-	if (ks == NULL)
-		return VG_ENOMEM;
 	rc = s->ops->apikey_get(s, key_id, &k);
 	if (rc != 0 && rc != VG_ENOTFOUND)
 		goto out;
 	found = rc == 0;
 	if (!found)
 		memcpy(k.hash, zero, sizeof(k.hash));
-	/* Hash and compare whether or not the id is known, so that the
-	 * time taken does not tell. */
 	key_hash(ks, key_id, secret);
 	match = sodium_memcmp(ks->hash, k.hash, sizeof(k.hash)) == 0;
 	rc = VG_EBADKEY;
 	if (!found || !match || strcmp(k.info.state, "active") != 0)
 		goto out;
-	rc = s->ops->principal_get(s, k.info.principal, &p);
-	if (rc == VG_ENOTFOUND || (rc == 0 && strcmp(p.state, "active") != 0))
+	rc = s->ops->principal_get(s, k.info.principal, out);
+	if (rc == VG_ENOTFOUND)
+		rc = VG_EBADKEY;
+out:
+	sodium_memzero(&k, sizeof(k));
+	return rc;
+}
+
+int
+vg_principal_authenticate(struct vg_vault *v, const char *key,
+    struct vg_principal *out)
+{
+	struct key_secrets *ks;
+	struct vg_principal p;
+	int rc;
+
+	if ((ks = key_secrets_new(v)) == NULL)
+		return VG_ENOMEM;
+	rc = check_key(vg__vault_store(v), ks, key, &p);
+	key_secrets_free(ks);
+	if (rc == 0 && strcmp(p.state, "active") != 0)
 		rc = VG_EBADKEY;
 	if (rc == 0 && out != NULL)
 		*out = p;
-out:
-	sodium_memzero(&k, sizeof(k));
-	key_secrets_free(ks);
 	return rc;
+}
+
+/*-----------------------------------------------------------------------------
+ * The authentication cache of a server thread
+ */
+
+#define AUTH_SLOTS 1024		/* a power of two */
+
+struct auth_slot {
+	char key_id[VG_APIKEY_IDLEN + 1];
+	unsigned char hash[VG_KEYBYTES];	/* of the whole key */
+	struct vg_principal p;
+	int64_t loaded_ms;
+	uint64_t generation;
+	int used;
+};
+
+struct vg_authcache {
+	struct vg_vault *v;
+	struct key_secrets *ks;
+	int64_t ttl_ms;
+	struct auth_slot slot[AUTH_SLOTS];
+};
+
+struct vg_authcache *
+vg_authcache_new(struct vg_vault *v, int64_t ttl_ms)
+{
+	struct vg_authcache *c = sodium_malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	sodium_memzero(c, sizeof(*c));
+	c->v = v;
+	c->ttl_ms = ttl_ms;
+	if ((c->ks = key_secrets_new(v)) == NULL) {
+		sodium_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+vg_authcache_free(struct vg_authcache *c)
+{
+	if (c == NULL)
+		return;
+	key_secrets_free(c->ks);
+	sodium_free(c);		/* wipes */
+}
+
+int
+vg_authcache_check(struct vg_authcache *c, const char *key,
+    uint64_t generation, int64_t now_ms, struct vg_principal *out)
+{
+	char key_id[VG_APIKEY_IDLEN + 1];
+	const char *secret = NULL;
+	struct auth_slot *sl;
+	uint32_t h = 2166136261u;
+	size_t i;
+	int rc;
+
+	if ((rc = parse_key(key, key_id, &secret)) != 0)
+		return rc;
+	for (i = 0; i < VG_APIKEY_IDLEN; i++)
+		h = (h ^ (unsigned char)key_id[i]) * 16777619u;
+	sl = &c->slot[h & (AUTH_SLOTS - 1)];
+	key_hash(c->ks, key_id, secret);
+	if (sl->used && strcmp(sl->key_id, key_id) == 0 &&
+	    sl->generation == generation && now_ms >= sl->loaded_ms &&
+	    now_ms - sl->loaded_ms < c->ttl_ms) {
+		if (sodium_memcmp(c->ks->hash, sl->hash, sizeof(sl->hash)) != 0)
+			return VG_EBADKEY;
+		*out = sl->p;
+		return 0;
+	}
+	rc = check_key(vg__vault_store(c->v), c->ks, key, out);
+	if (rc != 0) {
+		if (sl->used && strcmp(sl->key_id, key_id) == 0)
+			sl->used = 0;	/* revoked or gone */
+		return rc;
+	}
+	memcpy(sl->key_id, key_id, sizeof(sl->key_id));
+	memcpy(sl->hash, c->ks->hash, sizeof(sl->hash));
+	sl->p = *out;
+	sl->loaded_ms = now_ms;
+	sl->generation = generation;
+	sl->used = 1;
+	return 0;
 }

@@ -276,6 +276,11 @@ VG_MUST_CHECK int vg_audit_check_proof(const struct vg_audit_proof *p,
     const struct vg_note_key *key, struct vg_audit_record *rec,
     const char **why);
 
+/* The proof as the JSON document `vigil audit prove` writes and
+ * `vigil audit check-proof` reads (format "vigil-audit-proof-1"); the
+ * caller frees it.  NULL when out of memory. */
+char *vg_audit_proof_json(const struct vg_audit_proof *p, const char *chain);
+
 /* Encodes/decodes one entry body (exposed for tests and fuzzing). */
 int vg_audit_encode(const struct vg_audit_entry *e, uint64_t seq,
     int64_t time_ns, const char *node, unsigned char *out, size_t cap,

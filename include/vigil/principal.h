@@ -105,6 +105,26 @@ VG_MUST_CHECK int vg_principal_revoke_key(struct vg_vault *v,
 VG_MUST_CHECK int vg_principal_authenticate(struct vg_vault *v,
     const char *key, struct vg_principal *out);
 
+/*
+ * A server thread's authentication cache: the hash key is derived once,
+ * and a good key's principal is remembered for ttl_ms, or until the
+ * caller's generation counter moves (bump it on every suspend, reinstate
+ * or revocation the server makes itself; changes made by another
+ * process show within ttl_ms).  Every check still hashes the presented
+ * key and compares it in constant time with the stored hash.
+ *
+ * vg_authcache_check returns 0 and *out for an active key of an
+ * existing principal, active or suspended (out->state says which: a
+ * suspended principal gets a clear refusal, not an "unknown key"), or
+ * VG_EBADKEY for a malformed, unknown, revoked or wrong key.  One cache
+ * per thread, used with the vault it was made with.
+ */
+struct vg_authcache;
+struct vg_authcache *vg_authcache_new(struct vg_vault *v, int64_t ttl_ms);
+void vg_authcache_free(struct vg_authcache *c);
+VG_MUST_CHECK int vg_authcache_check(struct vg_authcache *c, const char *key,
+    uint64_t generation, int64_t now_ms, struct vg_principal *out);
+
 /* Validators (no vault needed): true when s is a well-formed id or org,
  * kind, role, or shift. */
 int vg_principal_id_ok(const char *s);

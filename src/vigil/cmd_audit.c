@@ -298,9 +298,7 @@ cmd_audit_prove(int argc, char **argv, struct vg_cli *cli)
 	struct vg_audit_proof *p;
 	const char *chain = "cli", *out = NULL, *why = "";
 	unsigned long long seq = 0;
-	char dir[PATH_MAX], h[65], *b64, *s;
-	json_t *o, *path;
-	size_t i, b64len;
+	char dir[PATH_MAX], *s;
 	int c, rc, have_seq = 0;
 	FILE *fp = stdout;
 
@@ -334,34 +332,7 @@ cmd_audit_prove(int argc, char **argv, struct vg_cli *cli)
 		return cli_fail(cli, EXIT_DATA, "no proof for seq %llu: %s",
 		    seq, why);
 	}
-	b64len = sodium_base64_encoded_len(p->body_len,
-	    sodium_base64_VARIANT_ORIGINAL);
-	b64 = malloc(b64len);
-	o = json_object();
-	path = json_array();
-	if (b64 == NULL || o == NULL || path == NULL) {
-		free(p);
-		free(b64);
-		return cli_fail(cli, EXIT_DATA, "out of memory");
-	}
-	sodium_bin2base64(b64, b64len, p->body, p->body_len,
-	    sodium_base64_VARIANT_ORIGINAL);
-	json_object_set_new(o, "format", json_string("vigil-audit-proof-1"));
-	json_object_set_new(o, "chain", json_string(chain));
-	json_object_set_new(o, "seq", json_integer((json_int_t)p->seq));
-	json_object_set_new(o, "tree_size", json_integer((json_int_t)p->size));
-	json_object_set_new(o, "checkpoint", json_stringn(p->note, p->notelen));
-	json_object_set_new(o, "entry", json_string(b64));
-	hex(h, p->leaf, VG_HASHBYTES);
-	json_object_set_new(o, "leaf_hash", json_string(h));
-	for (i = 0; i < p->npath; i++) {
-		hex(h, p->path[i], VG_HASHBYTES);
-		json_array_append_new(path, json_string(h));
-	}
-	json_object_set_new(o, "path", path);
-	s = json_dumps(o, JSON_INDENT(2));
-	json_decref(o);
-	free(b64);
+	s = vg_audit_proof_json(p, chain);
 	free(p);
 	if (s == NULL)
 		return cli_fail(cli, EXIT_DATA, "out of memory");

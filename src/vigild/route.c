@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The route table and matcher (route.h).  Twenty routes do not need a
+ * trie: a request is matched segment by segment against each pattern,
+ * which costs well under a microsecond and is easy to read.
+ */
+#include <string.h>
+
+#include "vigil/crypto.h"
+#include "vigil/principal.h"
+#include "route.h"
+
+static const struct route_def table[] = {
+	{ R_HEALTHZ, "GET", "/healthz", "healthz", P_NONE, 0 },
+	{ R_METRICS, "GET", "/metrics", "metrics", P_NONE, 0 },
+	{ R_OPENAPI, "GET", "/v1/openapi.yaml", "openapi", P_NONE, 0 },
+	{ R_CUSTOMER_CREATE, "POST", "/v1/customers", "customer_create",
+	    P_NONE, 1 },
+	{ R_CUSTOMER_GET, "GET", "/v1/customers/{id}", "customer_get",
+	    P_CUSTOMER, 0 },
+	{ R_CUSTOMER_REVEAL, "POST", "/v1/customers/{id}/reveal",
+	    "customer_reveal", P_CUSTOMER, 1 },
+	{ R_LOOKUP, "POST", "/v1/lookup", "lookup", P_NONE, 1 },
+	{ R_CASE_OPEN, "POST", "/v1/cases", "case_open", P_NONE, 1 },
+	{ R_CASE_GET, "GET", "/v1/cases/{id}", "case_get", P_CASE, 0 },
+	{ R_CASE_ASSIGN, "POST", "/v1/cases/{id}/assign", "case_assign",
+	    P_CASE, 1 },
+	{ R_CASE_CLOSE, "POST", "/v1/cases/{id}/close", "case_close",
+	    P_CASE, 1 },
+	{ R_APPROVAL_GET, "GET", "/v1/approvals/{id}", "approval_get",
+	    P_APPROVAL, 0 },
+	{ R_APPROVAL_APPROVE, "POST", "/v1/approvals/{id}/approve",
+	    "approval_approve", P_APPROVAL, 1 },
+	{ R_APPROVAL_REJECT, "POST", "/v1/approvals/{id}/reject",
+	    "approval_reject", P_APPROVAL, 1 },
+	{ R_PRINCIPAL_GET, "GET", "/v1/principals/{id}", "principal_get",
+	    P_PRINCIPAL, 0 },
+	{ R_PRINCIPAL_SUSPEND, "POST", "/v1/principals/{id}/suspend",
+	    "principal_suspend", P_PRINCIPAL, 1 },
+	{ R_PRINCIPAL_REINSTATE, "POST", "/v1/principals/{id}/reinstate",
+	    "principal_reinstate", P_PRINCIPAL, 1 },
+	{ R_AUDIT_CHECKPOINT, "GET", "/v1/audit/checkpoint",
+	    "audit_checkpoint", P_NONE, 0 },
+	{ R_AUDIT_PROOF, "GET", "/v1/audit/proof", "audit_proof", P_NONE, 0 },
+};
+
+const struct route_def *
+route_table(size_t *n)
+{
+	*n = sizeof(table) / sizeof(table[0]);
+	return table;
+}
+
+const struct route_def *
+route_by_id(enum route_id id)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (table[i].id == id)
+			return &table[i];
+	return NULL;
+}
+
+static int
+param_ok(enum route_param kind, const char *s)
+{
+	unsigned char raw[VG_IDBYTES];
+
+	switch (kind) {
+	case P_CUSTOMER:
+		return vg_id_parse(raw, s) == 0;
+	case P_CASE:
+		return vg_token_parse(raw, "case_", s) == 0;
+	case P_APPROVAL:
+		return vg_token_parse(raw, "apr_", s) == 0;
+	case P_PRINCIPAL:
+		return vg_principal_id_ok(s);
+	case P_NONE:
+		break;
+	}
+	return 1;
+}
+
+/*
+ * Matches path[0..len) against pattern; "{id}" takes one non-empty
+ * segment of at most ROUTE_PARAM_MAX bytes, copied to param.
+ */
+static int
+match_path(const char *pattern, const char *path, size_t len, char *param,
+    int *too_long)
+{
+	size_t i = 0;
+	const char *p = pattern;
+
+	*too_long = 0;
+	while (*p != '\0') {
+		if (strncmp(p, "{id}", 4) == 0) {
+			size_t start = i;
+
+			while (i < len && path[i] != '/')
+				i++;
+			if (i == start)
+				return 0;
+			if (i - start > ROUTE_PARAM_MAX) {
+				*too_long = 1;
+			} else {
+				memcpy(param, path + start, i - start);
+				param[i - start] = '\0';
+			}
+			p += 4;
+			continue;
+		}
+		if (i >= len || path[i] != *p)
+			return 0;
+		i++;
+		p++;
+	}
+	return i == len;
+}
+
+int
+route_match(const char *method, size_t mlen, const char *path, size_t plen,
+    struct route_match *m)
+{
+	const char *q;
+	size_t n = sizeof(table) / sizeof(table[0]), i, pathlen;
+	char param[ROUTE_PARAM_MAX + 1];
+	int too_long, found = 0;
+
+	memset(m, 0, sizeof(*m));
+	q = memchr(path, '?', plen);
+	pathlen = q != NULL ? (size_t)(q - path) : plen;
+	if (q != NULL) {
+		m->query = q + 1;
+		m->query_len = plen - pathlen - 1;
+	}
+	for (i = 0; i < n; i++) {
+		param[0] = '\0';
+		if (!match_path(table[i].pattern, path, pathlen, param,
+		    &too_long))
+			continue;
+		if (strlen(table[i].method) != mlen ||
+		    memcmp(table[i].method, method, mlen) != 0) {
+			/* Remember the path's method for the Allow header
+			 * and keep looking: another entry may take it. */
+			if (!found) {
+				memcpy(m->allow, table[i].method,
+				    strlen(table[i].method) + 1);
+				found = 1;
+			}
+			continue;
+		}
+		m->def = &table[i];
+		m->method_ok = 1;
+		memcpy(m->param, param, sizeof(param));
+		m->param_ok = !too_long && param_ok(table[i].param, param);
+		return 1;
+	}
+	return found;
+}

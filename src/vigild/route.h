@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Request routing: method and path to one of vigild's routes, with the
+ * path parameter (a customer, case, approval or principal id) checked for
+ * form.  Pure and allocation-free, so that it can be fuzzed on its own
+ * (fuzz/fuzz_route.c) and listed for the OpenAPI consistency test
+ * (`vigild --routes`).
+ */
+#ifndef VIGILD_ROUTE_H
+#define VIGILD_ROUTE_H
+
+#include <stddef.h>
+
+enum route_id {
+	R_NONE = 0,
+	R_HEALTHZ,
+	R_METRICS,
+	R_OPENAPI,
+	R_CUSTOMER_CREATE,
+	R_CUSTOMER_GET,
+	R_CUSTOMER_REVEAL,
+	R_LOOKUP,
+	R_CASE_OPEN,
+	R_CASE_GET,
+	R_CASE_ASSIGN,
+	R_CASE_CLOSE,
+	R_APPROVAL_GET,
+	R_APPROVAL_APPROVE,
+	R_APPROVAL_REJECT,
+	R_PRINCIPAL_GET,
+	R_PRINCIPAL_SUSPEND,
+	R_PRINCIPAL_REINSTATE,
+	R_AUDIT_CHECKPOINT,
+	R_AUDIT_PROOF,
+	R__COUNT
+};
+
+enum route_param { P_NONE = 0, P_CUSTOMER, P_CASE, P_APPROVAL, P_PRINCIPAL };
+
+struct route_def {
+	enum route_id id;
+	const char *method;		/* "GET", "POST" */
+	const char *pattern;		/* OpenAPI form: /v1/cases/{id} */
+	const char *name;		/* metric label: "case_get" */
+	enum route_param param;
+	int has_body;			/* takes a JSON body */
+};
+
+#define ROUTE_PARAM_MAX 64
+
+struct route_match {
+	const struct route_def *def;	/* NULL: no route */
+	int method_ok;			/* 0: the path exists, not the method */
+	char allow[16];			/* the path's method, for 405 Allow */
+	char param[ROUTE_PARAM_MAX + 1];/* the {id}, NUL-terminated */
+	int param_ok;			/* the {id} is well formed */
+	const char *query;		/* after '?', or NULL */
+	size_t query_len;
+};
+
+/* The route table, R__COUNT - 1 entries in order. */
+const struct route_def *route_table(size_t *n);
+const struct route_def *route_by_id(enum route_id id);
+
+/* Matches method[0..mlen) and path[0..plen) (query string included).
+ * Returns 1 when a route's path matched (see method_ok), 0 for no route
+ * (404).  Paths are matched as sent: no decoding, no dot segments, no
+ * trailing slash, no empty segments. */
+int route_match(const char *method, size_t mlen, const char *path,
+    size_t plen, struct route_match *m);
+
+#endif
