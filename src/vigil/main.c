@@ -93,6 +93,15 @@ const struct vg_cmd vg_cmds[] = {
 	  "--shift is \"TZ Days HH:MM-HH:MM\", e.g. \"Asia/Shanghai Mon-Fri\n"
 	  "09:00-18:00\".  revoke-key disables a key for good; suspend stops\n"
 	  "all of a principal's keys until reinstate.  Changes are audited.\n" },
+	{ "policy", cmd_policy, "check an access policy file",
+	  "usage: vigil policy check FILE [--dir DIR]\n"
+	  "\n"
+	  "check parses the access policy FILE (YAML, docs/POLICY.md) and\n"
+	  "prints \"FILE: ok (N roles, digest D)\", or the first error as\n"
+	  "FILE:LINE:COLUMN with the key at fault, exit status 2.  Field names\n"
+	  "are checked against the schema of the vault in DIR (which needs\n"
+	  "its master key), else against the default schema.  The digest is\n"
+	  "the one vigild logs and audits when it loads the policy.\n" },
 	{ "audit", cmd_audit, "verify, query and prove the audit log",
 	  "usage: vigil audit verify DIR [--chain NAME] [--witness DIR_OR_FILE]...\n"
 	  "                          [--mac-key FILE] [--key VKEY_OR_FILE] [--json]\n"
