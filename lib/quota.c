@@ -340,7 +340,8 @@ cmap_delete(struct cmap *m, uint32_t i)
 		home = (uint32_t)m->keys[j] & mask;
 		/* Move j into the hole at i unless its home lies
 		 * cyclically in (i, j]. */
-		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+		if (i <= j ? (home <= i || home > j) :
+		    (home <= i && home > j)) {
 			m->keys[i] = m->keys[j];
 			m->last[i] = m->last[j];
 			i = j;
