@@ -131,7 +131,14 @@ $(BUILD)/bench/%: bench/%.c $(LIBA)
 	$(say) CC $<
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
-tests: all $(T_BIN)
+# An LD_PRELOAD shim for the integration tests: makes the audit log's
+# writes fail on demand (tests/integ/failio.c).
+$(BUILD)/tests/libfailio.so: tests/integ/failio.c
+	@mkdir -p $(dir $@)
+	$(say) CC $<
+	$(Q)$(CC) -std=c11 -O1 -g $(WARN) $(DEFS) -fPIC -shared -o $@ $< -ldl
+
+tests: all $(T_BIN) $(BUILD)/tests/libfailio.so
 benchbins: all $(B_BIN)
 
 # libFuzzer harnesses: clang builds the library sources with the fuzzer,

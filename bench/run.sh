@@ -62,6 +62,18 @@ audit=$("$ROOT/build/bench/bench_audit" "${BENCH_AUDIT_SECONDS:-3}")
 echo "bench: merkle" >&2
 merkle=$("$ROOT/build/bench/bench_merkle")
 
+echo "bench: vigild under load (bench/broker/run.sh)" >&2
+broker=$(sh "$ROOT/bench/broker/run.sh")
+echo "bench: PostgreSQL baseline (bench/pg/run.sh)" >&2
+pg=$(BENCH_PG_CUSTOMERS=${BENCH_PG_CUSTOMERS:-100000} sh "$ROOT/bench/pg/run.sh")
+
+# field LINE KEY: the value of KEY=value in a summary line.
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1; }
+reveal64=$(printf '%s\n' "$broker" | grep '^broker reveal conns=64 ' || true)
+pg_tps=$(field "$pg" tps)
+v_rps=$(field "$reveal64" rps)
+ratio=$(awk -v a="$v_rps" -v b="$pg_tps" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }')
+
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 
@@ -178,6 +190,56 @@ integration, periodic checkpoints); its figures are end to end over HTTP,
 vigil's above are in-process, so vigil's HTTP numbers (issue 4) are the
 fair comparison. immudb's rate is for large, not necessarily synced
 transactions; vigil fsyncs every batch before any appender returns.
+
+## Access broker under load
+
+\`sh bench/broker/run.sh\`: a vault of ${BENCH_BROKER_CUSTOMERS:-100000}
+customers, 20 agents and ${BENCH_BROKER_CASES:-2000} open cases (each
+assigned to one agent, opened through the API); vigild with 2 worker
+threads and bench/broker/policy.yaml (the agent role with quotas no load
+test reaches); wrk (1 thread, keep-alive) on the same 2-core machine
+replays prepared requests for ${BENCH_BROKER_SECONDS:-10} s per point:
+
+- **reveal**: \`POST /v1/customers/{id}/reveal\` of name and phone under the
+  open case assigned to the caller: API key check, JSON parse, policy
+  decision, case read, quota update, two fields decrypted, one audit
+  entry written and fdatasync'ed (group commit) before the answer;
+- **lookup**: \`POST /v1/lookup\` by phone: normalise, blind-index probe,
+  masked record, audit entry durable before the answer;
+- **rate**: reveals offered at a fixed rate by hey (200 workers, each
+  rate-limited) for latency percentiles at that load.
+
+Every run ends with \`vigil audit verify\` over the vault (the script fails
+otherwise) and counts non-2xx answers.
+
+\`\`\`
+$broker
+\`\`\`
+
+### Baseline: PostgreSQL + pgcrypto + row-level security + pgaudit
+
+\`sh bench/pg/run.sh\` (bench/pg/README.md): PostgreSQL $(/usr/lib/postgresql/15/bin/postgres --version 2>/dev/null | awk '{ print $3 }'), ${BENCH_PG_CUSTOMERS:-100000}
+customers with pgp_sym_encrypt columns, one open case per customer, a
+row-level security policy that shows a row only to the assignee of the
+open case named in the transaction, pgaudit logging reads, and an
+access_log row per reveal committed with synchronous_commit=on; pgbench
+(64 clients, prepared statements, unix socket) runs one reveal per
+transaction: set principal and case, decrypt the phone, insert the
+access_log row, commit.
+
+\`\`\`
+$pg
+\`\`\`
+
+vigil reveals per second at 64 connections / PostgreSQL reveal
+transactions per second, same run: **$ratio**.  The baseline does less
+per reveal (no HTTP, no JSON, one field, authentication once per
+connection, no quotas) and its audit trail (pgaudit's server log) is
+neither fsynced per statement nor tamper-evident; see bench/pg/README.md.
+
+Targets (issue 4): at least 40,000 allowed, durably audited reveals/s and
+80,000 masked lookups/s on this machine with the load generator beside
+it; p99 under 2 ms at 20,000 reveals/s.
 
 ## HTTP server library
 

@@ -1,0 +1,129 @@
+#!/bin/sh
+# bench/broker/run.sh: vigild under load, on loopback, keep-alive, with a
+# real load generator (wrk) on the same machine.
+#
+#   reveal  POST /v1/customers/{id}/reveal: authenticate, policy, case
+#           check, quota, decrypt two fields, audit entry durable
+#           (group commit, fdatasync) before the answer;
+#   lookup  POST /v1/lookup: exact phone lookup, masked record, audited.
+#   rate    reveals at a fixed rate (hey -q) for latency percentiles.
+#
+# Prints one summary line per run on stdout, e.g.
+#   broker reveal conns=64 rps=41234.5 p50_ms=1.2 p99_ms=3.4 non2xx=0
+# bench/run.sh collects them into docs/PERFORMANCE.md.
+#
+# Environment: BENCH_BROKER_CUSTOMERS (default 100000), BENCH_BROKER_CASES
+# (default 2000), BENCH_BROKER_SECONDS (default 10), BENCH_BROKER_CONNS
+# (default "64 256"), BENCH_BROKER_RATE (default 20000), VIGIL_BIN.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${VIGIL_BIN:-$ROOT/bin}
+HERE=$ROOT/bench/broker
+NC=${BENCH_BROKER_CUSTOMERS:-100000}
+NCASES=${BENCH_BROKER_CASES:-2000}
+SECS=${BENCH_BROKER_SECONDS:-10}
+CONNS=${BENCH_BROKER_CONNS:-64 256}
+RATE=${BENCH_BROKER_RATE:-20000}
+work=$(mktemp -d /tmp/vigil-broker.XXXXXX)
+pid=""
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+for t in wrk python3 curl; do
+	command -v "$t" >/dev/null || { echo "broker: $t is missing" >&2; exit 1; }
+done
+
+echo "broker: vault with $NC customers" >&2
+"$BIN/vigil" init "$work/v" >/dev/null
+"$BIN/vigil" gen-customers --count "$NC" --seed 7 --out "$work/c.csv"
+"$BIN/vigil" import --quiet "$work/v" "$work/c.csv" >/dev/null
+: >"$work/agents"
+i=1
+while [ $i -le 20 ]; do
+	k=$("$BIN/vigil" principal add "$work/v" --id "agent$i" --org acme \
+	    --kind employee --role agent 2>/dev/null | head -n 1)
+	echo "agent$i $k" >>"$work/agents"
+	i=$((i + 1))
+done
+tk=$("$BIN/vigil" principal add "$work/v" --id ticketing --org acme \
+    --kind system --role ticketing 2>/dev/null | head -n 1)
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN/vigild" --dir "$work/v" --listen "127.0.0.1:$port" \
+    --policy "$HERE/policy.yaml" --log "$work/vigild.log" &
+pid=$!
+n=0
+until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do
+	n=$((n + 1))
+	[ $n -gt 100 ] && { echo "broker: vigild did not start" >&2; exit 1; }
+	sleep 0.1
+done
+echo "broker: opening $NCASES cases" >&2
+python3 "$HERE/setup.py" "http://127.0.0.1:$port" "$tk" "$work/agents" \
+    "$work/c.csv" "$NCASES" "$work"
+
+# ms VALUE: wrk's latency (us, ms or s) in milliseconds.
+ms() {
+	case $1 in
+	*us) echo "${1%us}" | awk '{ printf "%.3f", $1 / 1000 }' ;;
+	*ms) echo "${1%ms}" ;;
+	*s) echo "${1%s}" | awk '{ printf "%.3f", $1 * 1000 }' ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# wrkrun NAME REQFILE CONNS
+wrkrun() {
+	wrk -t1 -c"$3" -d"${SECS}s" --latency -s "$HERE/reqs.lua" \
+	    "http://127.0.0.1:$port" -- "$2" >"$work/wrk.out" 2>&1
+	rps=$(awk '/^Requests\/sec/ { print $2 }' "$work/wrk.out")
+	p50=$(awk '$1 == "50%" { print $2 }' "$work/wrk.out")
+	p99=$(awk '$1 == "99%" { print $2 }' "$work/wrk.out")
+	bad=$(awk '/Non-2xx/ { print $NF }' "$work/wrk.out")
+	errs=$(awk '/Socket errors/ { print $0 }' "$work/wrk.out")
+	echo "broker $1 conns=$3 rps=$rps p50_ms=$(ms "$p50") p99_ms=$(ms "$p99") non2xx=${bad:-0}${errs:+ errors=\"$errs\"}"
+}
+
+# Warm the page cache and the connections' paths, unmeasured.
+wrk -t1 -c16 -d2s -s "$HERE/reqs.lua" "http://127.0.0.1:$port" -- \
+    "$work/reveal.txt" >/dev/null 2>&1
+for c in $CONNS; do
+	echo "broker: reveals, $c connections, ${SECS}s" >&2
+	wrkrun reveal "$work/reveal.txt" "$c"
+done
+for c in $CONNS; do
+	echo "broker: masked lookups, $c connections, ${SECS}s" >&2
+	wrkrun lookup "$work/lookup.txt" "$c"
+done
+if command -v hey >/dev/null; then
+	# hey: C workers, each at most Q requests/s; one reveal body.
+	line=$(head -n 1 "$work/reveal.txt")
+	path=$(printf '%s' "$line" | cut -f2)
+	key=$(printf '%s' "$line" | cut -f3)
+	body=$(printf '%s' "$line" | cut -f4)
+	workers=200
+	q=$((RATE / workers))
+	echo "broker: reveals at $RATE/s for ${SECS}s (hey)" >&2
+	hey -z "${SECS}s" -c $workers -q $q -m POST \
+	    -H "Authorization: Bearer $key" -T application/json -d "$body" \
+	    "http://127.0.0.1:$port$path" >"$work/hey.out" 2>&1 || true
+	got=$(awk '/Requests\/sec/ { print $2 }' "$work/hey.out")
+	p50=$(awk '/50% in/ { print $3 * 1000 }' "$work/hey.out")
+	p99=$(awk '/99% in/ { print $3 * 1000 }' "$work/hey.out")
+	st=$(awk '/^ *\[[0-9]+\] +[0-9]+ responses/ {
+	    printf "%s%s:%s", sep, substr($1, 2, 3), $2; sep="," }' \
+	    "$work/hey.out")
+	echo "broker rate target=$RATE rps=$got p50_ms=$p50 p99_ms=$p99 status=$st"
+fi
+[ -n "${BENCH_BROKER_HOLD:-}" ] && { echo "broker: holding: port $port, requests in $work" >&2; sleep "$BENCH_BROKER_HOLD"; }
+kill -TERM "$pid"
+wait "$pid" || { echo "broker: vigild exited badly" >&2; exit 1; }
+pid=""
+"$BIN/vigil" audit verify "$work/v" >/dev/null ||
+    { echo "broker: audit verify failed after the run" >&2; exit 1; }
+entries=$(grep -c '"msg":"request"' "$work/vigild.log" || true)
+echo "broker: audit verified; $entries requests logged" >&2
