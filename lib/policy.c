@@ -334,6 +334,21 @@ find_role(const struct vg_policy *p, const char *name)
 	return NULL;
 }
 
+/* True for a purpose name as the file allows them. */
+static bool
+name_ok(const char *s)
+{
+	size_t i;
+
+	if (s[0] < 'a' || s[0] > 'z')
+		return false;
+	for (i = 1; s[i] != '\0'; i++)
+		if (i >= VG__POLICY_NAME_MAX || !((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
 static const struct vg__purpose *
 find_purpose(const struct vg__role *r, const char *name)
 {
@@ -605,8 +620,12 @@ decide_reveal(struct dstate *s)
 		need_step_up(s, FACT, "contained", "the principal is "
 		    "contained");
 	if ((pu = find_purpose(r, in->purpose)) == NULL) {
+		/* The purpose comes from the request: quoted only when it is
+		 * a well-formed name. */
 		step(s, r->purposes_line, "purpose %s is not granted to role %s",
-		    in->purpose != NULL ? in->purpose : "(none)", r->name);
+		    in->purpose == NULL ? "(none)" :
+		    !name_ok(in->purpose) ? "(malformed)" : in->purpose,
+		    r->name);
 		verdict(s, VG_DENY, VG_R_PURPOSE);
 		return;
 	}

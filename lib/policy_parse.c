@@ -210,7 +210,8 @@ attach(struct pctx *c, int parent, int i, int *root)
 
 /* Reports libyaml's own error. */
 static int
-yaml_fail(struct pctx *c, const yaml_parser_t *ps, const char *text)
+yaml_fail(struct pctx *c, const yaml_parser_t *ps, const char *text,
+    size_t len)
 {
 	int line, col;
 
@@ -221,7 +222,8 @@ yaml_fail(struct pctx *c, const yaml_parser_t *ps, const char *text)
 		return VG_ENOMEM;
 	}
 	if (ps->error == YAML_READER_ERROR) {
-		line_col(text, ps->problem_offset, &line, &col);
+		line_col(text, ps->problem_offset < len ? ps->problem_offset :
+		    len, &line, &col);
 		return fail(c, line, col, NULL, "%s",
 		    ps->problem != NULL ? ps->problem : "unreadable input");
 	}
@@ -330,7 +332,7 @@ build(struct pctx *c, const char *text, size_t len, int *root)
 	yaml_parser_set_encoding(&ps, YAML_UTF8_ENCODING);
 	while (!done) {
 		if (!yaml_parser_parse(&ps, &ev)) {
-			rc = yaml_fail(c, &ps, text);
+			rc = yaml_fail(c, &ps, text, len);
 			goto out;
 		}
 		have_ev = true;
@@ -638,7 +640,7 @@ get_enum(struct pctx *c, const struct node *nd, const char *path,
 	if ((rc = want_word(c, nd, path)) != 0)
 		return rc;
 	for (i = 0; i < n; i++)
-		if (nd->plain && strcmp(nd->s, words[i]) == 0) {
+		if (strcmp(nd->s, words[i]) == 0) {
 			*out = (int)i;
 			return 0;
 		}
@@ -671,7 +673,7 @@ get_fields(struct pctx *c, const struct node *nd, const char *path,
 			    quote(it->s, q));
 		if (mask & (UINT32_C(1) << f))
 			return NFAIL(c, it, path, "field \"%s\" listed twice",
-			    it->s);
+			    quote(it->s, q));
 		mask |= UINT32_C(1) << f;
 	}
 	*out = mask;
@@ -880,7 +882,7 @@ parse_actions(struct pctx *c, struct vg__role *r, const struct node *nd,
 		}
 		if (r->actions & (UINT32_C(1) << a))
 			return NFAIL(c, it, path, "action \"%s\" listed twice",
-			    it->s);
+			    quote(it->s, q));
 		r->actions |= UINT32_C(1) << a;
 		r->action_line[a] = it->line;
 		if (a == VG_ACT_REVEAL)
@@ -1066,7 +1068,7 @@ parse_masks(struct pctx *c, const struct node *nd, const char *path)
 			if (vg__mask_applies(t, (enum vg_mask_style)s))
 				ok[n++] = vg_mask_style_name(
 				    (enum vg_mask_style)s);
-		s = val->plain ? vg__mask_from_name(val->s) : -1;
+		s = vg__mask_from_name(val->s);
 		if (s < 0)
 			return NFAIL(c, val, sub, "unknown mask style \"%s\" "
 			    "(expected %s)", quote(val->s, q),

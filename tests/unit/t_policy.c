@@ -123,6 +123,9 @@ test_parse_errors(void)
 	    "p.yaml:2:3: NUL byte in the policy");
 	CHECK_ERROR("invalid UTF-8", "version: 1\nroles: {}\n# caf\xc3(\n",
 	    "p.yaml:3:6: not valid UTF-8");
+	CHECK_ERROR("raw control character",
+	    "version: 1\nroles: {}\n# \x01\n",
+	    "p.yaml:3:3: control characters are not allowed");
 	CHECK_ERROR("UTF-8 surrogate", "version: 1\n# \xed\xa0\x80\n",
 	    "p.yaml:2:3: not valid UTF-8");
 
@@ -385,6 +388,11 @@ test_parse_api(void)
 	}
 	vg_policy_free(p);
 
+	p = parse_ok("quoted words", "version: 1\nroles:\n  exporter:\n"
+	    "    actions: ['reveal']\n    reveal:\n      purposes:\n"
+	    "        \"delivery\": [\"name\"]\n    shift: \"ignore\"\n"
+	    "masks: {phone: 'last4'}\n");
+	vg_policy_free(p);
 	p = parse_ok("durations", "version: 1\nroles: {}\nsettings:\n"
 	    "  case_ttl: 30d\n  approval_ttl: 2h\n  justification_min: 0\n");
 	if (p != NULL) {
@@ -632,6 +640,10 @@ test_decide_reveal_order(void)
 	expect("unknown purpose", &in, VG_DENY, VG_R_PURPOSE, &d);
 	ok(has_step(&d, "purpose marketing is not granted to role agent "
 	    "(p.yaml:8)", 8), "trace: purposes line");
+	in.purpose = "Support\xff";
+	expect("malformed purpose", &in, VG_DENY, VG_R_PURPOSE, &d);
+	ok(has_step(&d, "purpose (malformed) is not granted", 8),
+	    "trace: a malformed purpose is not quoted");
 	in.purpose = NULL;
 	expect("no purpose", &in, VG_DENY, VG_R_PURPOSE, &d);
 	in.purpose = "support";
