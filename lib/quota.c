@@ -27,8 +27,11 @@
  * Principals are spread over 64 shards by a keyed SipHash of their id,
  * each shard a mutex and an open-addressing table of principals.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,6 +39,7 @@
 #include <sodium.h>
 
 #include "vigil/quota.h"
+#include "audit_int.h"		/* vg__audit_chain_name_ok */
 
 #define NSHARDS		64
 #define RING_MIN	8		/* entries of a ring, when not empty */
@@ -46,6 +50,7 @@
  * clock stepped back by up to an hour after a restart still counts
  * every reveal of the 30 days before it. */
 #define REBUILD_MARGIN	3600
+#define QUOTA_CHAINS_MAX	1024	/* chains merged by rebuild_all */
 
 static const int64_t win_secs[VG_QW_COUNT] = {
 	60, 3600, 86400, 7 * 86400, 30 * 86400
@@ -711,8 +716,12 @@ vg_quota_decide(struct vg_quota *q, const char *principal,
 	if (rc == 0) {
 		usage_of(p, key, &u);
 		rc = decide(ctx, &u);
-		if (rc == 1)
-			record_reveal(p, key, break_glass);
+		/* 2: a break-glass reveal the flag did not announce; its
+		 * room is made now, and without it nothing is recorded. */
+		if (rc == 2 && !break_glass && tring_reserve(sh, &p->bg) != 0)
+			rc = VG_ENOMEM;
+		else if (rc == 1 || rc == 2)
+			record_reveal(p, key, break_glass || rc == 2);
 	}
 	pthread_mutex_unlock(&sh->mu);
 	return rc;
@@ -780,7 +789,8 @@ vg_quota_add_case(struct vg_quota *q, const char *principal, int64_t now)
 	return add_case(q, principal, len, now);
 }
 
-/* The value of "assignee=" among the space-separated words of detail. */
+/* The value of "assignee=" among the words of detail, separated by
+ * spaces or commas ("assignee=alice,channel=phone"). */
 static const char *
 assignee(const char *detail, size_t *len)
 {
@@ -788,7 +798,7 @@ assignee(const char *detail, size_t *len)
 	const char *p = detail;
 
 	while (*p != '\0') {
-		size_t n = strcspn(p, " ");
+		size_t n = strcspn(p, " ,");
 
 		if (n > sizeof(tag) - 1 &&
 		    memcmp(p, tag, sizeof(tag) - 1) == 0) {
@@ -796,7 +806,7 @@ assignee(const char *detail, size_t *len)
 			return p + sizeof(tag) - 1;
 		}
 		p += n;
-		p += strspn(p, " ");
+		p += strspn(p, " ,");
 	}
 	return NULL;
 }
@@ -844,47 +854,173 @@ vg_quota_fold(struct vg_quota *q, const struct vg_audit_record *r)
 	return 0;
 }
 
+/* One chain being merged: its reader and its next record. */
+struct src {
+	struct vg_audit_reader *rd;
+	struct vg_audit_record *rec;
+	bool live;		/* rec holds an unfolded record */
+};
+
+/*
+ * Folds the chains in dirs[0..n) as one log: a k-way merge on time, ties
+ * to the earlier directory, so a principal served by several nodes is
+ * folded in time order (folding one chain after another would take the
+ * second's older events at the first's clock).  Entries before from_ns
+ * are read and skipped.
+ */
+static int
+fold_chains(struct vg_quota *q, const char *const *dirs, size_t n,
+    int64_t from_ns, uint64_t *count)
+{
+	struct src *src;
+	size_t i, best;
+	int rc = 0;
+
+	src = calloc(n ? n : 1, sizeof(*src));
+	if (src == NULL)
+		return VG_ENOMEM;
+	for (i = 0; i < n && rc == 0; i++) {
+		src[i].rec = malloc(sizeof(*src[i].rec));
+		if (src[i].rec == NULL) {
+			rc = VG_ENOMEM;
+			break;
+		}
+		rc = vg_audit_reader_open(dirs[i], &src[i].rd);
+		if (rc == 0) {
+			rc = vg_audit_reader_next(src[i].rd, src[i].rec);
+			src[i].live = rc == 1;
+			if (rc == 1)
+				rc = 0;
+		}
+	}
+	while (rc == 0) {
+		best = n;
+		for (i = 0; i < n; i++)
+			if (src[i].live && (best == n ||
+			    src[i].rec->time_ns < src[best].rec->time_ns))
+				best = i;
+		if (best == n)
+			break;
+		if (src[best].rec->time_ns >= from_ns) {
+			rc = vg_quota_fold(q, src[best].rec);
+			if (rc != 0)
+				break;
+			(*count)++;
+		}
+		rc = vg_audit_reader_next(src[best].rd, src[best].rec);
+		src[best].live = rc == 1;
+		if (rc == 1)
+			rc = 0;
+	}
+	for (i = 0; i < n; i++) {
+		vg_audit_reader_close(src[i].rd);
+		free(src[i].rec);
+	}
+	free(src);
+	return rc;
+}
+
+static int64_t
+rebuild_from(int64_t now)
+{
+	return (now - win_secs[VG_QW_MONTH] - REBUILD_MARGIN) *
+	    (int64_t)1000000000;
+}
+
+/* 0 when path is a directory, else VG_ENOTFOUND or VG_EIO. */
+static int
+is_dir(const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		return errno == ENOENT || errno == ENOTDIR ? VG_ENOTFOUND :
+		    VG_EIO;
+	return S_ISDIR(sb.st_mode) ? 0 : VG_ENOTFOUND;
+}
+
 int
 vg_quota_rebuild(struct vg_quota *q, const char *chain_dir, int64_t now,
     uint64_t *folded)
 {
-	struct vg_audit_reader *rd = NULL;
-	struct vg_audit_record *rec = NULL;
-	struct stat sb;
 	uint64_t n = 0;
-	int64_t from_ns;
 	int rc;
 
 	if (folded != NULL)
 		*folded = 0;
 	if (q == NULL || chain_dir == NULL || !time_ok(now))
 		return VG_EINVAL;
-	if (stat(chain_dir, &sb) != 0)
-		return errno == ENOENT || errno == ENOTDIR ? VG_ENOTFOUND :
-		    VG_EIO;
-	if (!S_ISDIR(sb.st_mode))
-		return VG_ENOTFOUND;
-	from_ns = (now - win_secs[VG_QW_MONTH] - REBUILD_MARGIN) *
-	    (int64_t)1000000000;
-	rec = malloc(sizeof(*rec));
-	if (rec == NULL)
-		return VG_ENOMEM;
-	rc = vg_audit_reader_open(chain_dir, &rd);
+	rc = is_dir(chain_dir);
 	if (rc != 0)
-		goto out;
-	while ((rc = vg_audit_reader_next(rd, rec)) == 1) {
-		if (rec->time_ns < from_ns)
-			continue;
-		rc = vg_quota_fold(q, rec);
-		if (rc != 0)
-			goto out;
-		n++;
-	}
-out:
-	vg_audit_reader_close(rd);
-	free(rec);
+		return rc;
+	rc = fold_chains(q, &chain_dir, 1, rebuild_from(now), &n);
 	if (folded != NULL)
 		*folded = n;
+	return rc;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+vg_quota_rebuild_all(struct vg_quota *q, const char *audit_dir, int64_t now,
+    uint64_t *folded)
+{
+	struct dirent *de;
+	DIR *d = NULL;
+	char **dirs = NULL, **nd, path[PATH_MAX];
+	size_t n = 0, cap = 0, i;
+	uint64_t count = 0;
+	int rc;
+
+	if (folded != NULL)
+		*folded = 0;
+	if (q == NULL || audit_dir == NULL || !time_ok(now))
+		return VG_EINVAL;
+	rc = is_dir(audit_dir);
+	if (rc != 0)
+		return rc;
+	if ((d = opendir(audit_dir)) == NULL)
+		return VG_EIO;
+	while ((de = readdir(d)) != NULL) {
+		if (!vg__audit_chain_name_ok(de->d_name))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", audit_dir,
+		    de->d_name) >= sizeof(path) || is_dir(path) != 0)
+			continue;
+		if (n == QUOTA_CHAINS_MAX) {
+			rc = VG_ETOOBIG;
+			goto out;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			nd = realloc(dirs, cap * sizeof(*dirs));
+			if (nd == NULL) {
+				rc = VG_ENOMEM;
+				goto out;
+			}
+			dirs = nd;
+		}
+		if ((dirs[n] = strdup(path)) == NULL) {
+			rc = VG_ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	if (n > 0)
+		qsort(dirs, n, sizeof(*dirs), cmp_str);
+	rc = fold_chains(q, (const char *const *)dirs, n, rebuild_from(now),
+	    &count);
+out:
+	closedir(d);
+	for (i = 0; i < n; i++)
+		free(dirs[i]);
+	free(dirs);
+	if (folded != NULL)
+		*folded = count;
 	return rc;
 }
 

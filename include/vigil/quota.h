@@ -22,7 +22,8 @@
  *   action "reveal", decision "allow": one reveal of customer
  *       (reason "break_glass" also counts as a break-glass reveal);
  *   action "case.open" or "case.assign", decision "allow", detail
- *       "assignee=ID" (a space-separated word): one case handled by ID.
+ *       "assignee=ID" (a word separated by spaces or commas, as in
+ *       "assignee=alice,channel=phone"): one case handled by ID.
  *
  * The principal is the record's principal field as written, so the
  * caller must name principals (and assignees) the same way in
@@ -90,10 +91,16 @@ void vg_quota_free(struct vg_quota *q);
  * at unix time now for customer (VG_IDBYTES, may be NULL), calls
  * decide(ctx, &usage) under the principal's lock, and when decide
  * returns 1 records one reveal (a break-glass one when break_glass).
- * Returns decide's result (0 or 1; any other value records nothing
- * and is returned as is), or VG_ENOMEM / VG_EINVAL without calling
- * decide.  Room for the reveal is made before decide runs, so a 1 is
- * always recorded.  decide runs under a shard lock: it must be quick
+ * decide may also return 2: one break-glass reveal whatever
+ * break_glass says, for a caller that learns only from its decision
+ * that the reveal is break-glass (the audit entry's reason then says
+ * "break_glass", which is what the fold counts).  Returns decide's
+ * result (0, 1 or 2; any other value records nothing and is returned
+ * as is), or VG_ENOMEM / VG_EINVAL without calling decide.  Room for
+ * the reveal is made before decide runs, so a 1 is always recorded (a
+ * 2 needs room for a break-glass reveal unless break_glass was set:
+ * VG_ENOMEM, nothing recorded, if there is none).  decide runs under
+ * a shard lock: it must be quick
  * and must not call back into q.  principal is 1 to VG_AUDIT_STR_MAX
  * bytes; a new one is tracked from its first call.
  */
@@ -127,11 +134,23 @@ VG_MUST_CHECK int vg_quota_fold(struct vg_quota *q,
  * (counted or not).  Returns 0, VG_ENOTFOUND (no such chain: nothing to
  * fold), VG_EFORMAT (a broken chain), VG_EIO or VG_ENOMEM; after an
  * error q holds what was folded so far, and the caller should fail
- * closed.  Call it on a new q, once per chain: a chain folded after
- * another has its older entries taken at the clock of the first.
+ * closed.  For a vault with several chains use vg_quota_rebuild_all:
+ * a chain folded after another has its older entries taken at the
+ * first one's clock (per principal), so they would count too long.
  */
 VG_MUST_CHECK int vg_quota_rebuild(struct vg_quota *q, const char *chain_dir,
     int64_t now, uint64_t *folded);
+
+/*
+ * The same over every chain in audit_dir (vault/audit: each
+ * subdirectory with a chain's name), merged as one log in time order
+ * (ties: chain name order), so that a principal served by several
+ * vigild nodes is folded as it was decided.  At most 1024 chains
+ * (VG_ETOOBIG).  Returns what vg_quota_rebuild returns (VG_ENOTFOUND:
+ * no audit_dir), for the first chain that fails.
+ */
+VG_MUST_CHECK int vg_quota_rebuild_all(struct vg_quota *q,
+    const char *audit_dir, int64_t now, uint64_t *folded);
 
 /* Principals tracked and bytes held (every allocation of q), for
  * /metrics.  Either pointer may be NULL. */

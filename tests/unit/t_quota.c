@@ -9,9 +9,10 @@
  * against a brute-force count over every event, 8 threads deciding under
  * one limit (exactly the limit is recorded), the fold equal to live
  * decisions, memory for 10,000 principals with 100 reveals each against
- * a computed bound, and a rebuild from a real audit chain (written with
- * vg_audit_append) that gives the live usage back.  The chain lives in
- * a mkdtemp directory under /tmp, removed at the end.
+ * a computed bound, a rebuild from a real audit chain (written with
+ * vg_audit_append) that gives the live usage back, and a rebuild of two
+ * chains (two nodes) merged in time order.  The chains live in a
+ * mkdtemp directory under /tmp, removed at the end.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -83,6 +84,14 @@ cb_seven(void *ctx, const struct vg_quota_usage *u)
 	(void)ctx;
 	(void)u;
 	return 7;
+}
+
+static int
+cb_two(void *ctx, const struct vg_quota_usage *u)
+{
+	(void)ctx;
+	(void)u;
+	return 2;
 }
 
 /* Allows while the minute's reveals are under *(uint32_t *)ctx. */
@@ -337,6 +346,14 @@ test_decide(void)
 	u = usage(q, "d", 1, t);
 	ok(u.reveals[MONTH] == 0 && u.break_glass[MONTH] == 0,
 	    "  and records nothing");
+	is_int(vg_quota_decide(q, "two", cid(1, id), t, false, cb_two, NULL),
+	    2, "decide 2 is returned");
+	is_int(vg_quota_decide(q, "two", cid(2, id), t, true, cb_two, NULL), 2,
+	    "  with break_glass set too");
+	u = usage(q, "two", 1, t);
+	ok(u.reveals[MONTH] == 2 && u.break_glass[MONTH] == 2 &&
+	    u.customers[MONTH] == 2 && u.break_glass_expiry[MINUTE] == t + 60,
+	    "  and records break-glass reveals, once each");
 	(void)reveal(q, "d", 1, t, false);
 	memset(&seen, 0, sizeof(seen));
 	is_int(vg_quota_decide(q, "d", cid(1, id), t + 1, false, cb_allow,
@@ -755,8 +772,11 @@ test_fold(void)
 		if (i % 13 == 0) {
 			char detail[64];
 
-			snprintf(detail, sizeof(detail), "channel=phone "
-			    "assignee=%s x=1", who[(i + 1) % 3]);
+			/* Both separators: vigild writes commas. */
+			snprintf(detail, sizeof(detail), i % 2 ?
+			    "channel=phone assignee=%s x=1" :
+			    "assignee=%s,channel=chat,self_opened=1",
+			    who[(i + 1) % 3]);
 			rec_init(r, ns, "sup", i % 2 ? "case.open" :
 			    "case.assign", "allow", cust, NULL, detail);
 			rc |= vg_quota_fold(fold, r);
@@ -1015,6 +1035,128 @@ test_rebuild(void)
 	vg_quota_free(live);
 }
 
+/* Appends one allowed reveal by "pat" to chain a; returns its second,
+ * read back from the chain, or -1. */
+static int64_t
+append_reveal(struct vg_audit *a, const char *chain_dir, uint64_t *seq_out)
+{
+	struct vg_audit_entry e;
+	struct vg_audit_reader *rd = NULL;
+	struct vg_audit_record *rec = malloc(sizeof(*rec));
+	unsigned char id[VG_IDBYTES];
+	uint64_t seq = 0;
+	int64_t t = -1;
+
+	if (rec == NULL)
+		return -1;
+	memset(&e, 0, sizeof(e));
+	e.principal = "pat";
+	e.action = "reveal";
+	e.customer = cid(77, id);
+	e.decision = "allow";
+	e.reason = "ok";
+	if (vg_audit_append(a, &e, &seq) == 0 &&
+	    vg_audit_reader_open(chain_dir, &rd) == 0) {
+		while (vg_audit_reader_next(rd, rec) == 1)
+			if (rec->seq == seq)
+				t = rec->time_ns / 1000000000;
+	}
+	vg_audit_reader_close(rd);
+	free(rec);
+	*seq_out = seq;
+	return t;
+}
+
+static void
+sleep_past_second(int64_t t)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	while ((int64_t)time(NULL) <= t)
+		nanosleep(&ts, NULL);
+}
+
+static void
+test_rebuild_all(void)
+{
+	struct vg_audit_opts o;
+	struct vg_audit *a = NULL, *b = NULL;
+	struct vg_quota *q;
+	struct vg_quota_usage u;
+	char vault[PATH_MAX + 16], ca[PATH_MAX + 64], cb[PATH_MAX + 64];
+	char audit[PATH_MAX + 32], junk[PATH_MAX + 64], err[256] = "";
+	uint64_t folded = 0, seq;
+	int64_t s0, s1, s2, at;
+	int rc;
+
+	snprintf(vault, sizeof(vault), "%s/vault2", root);
+	snprintf(audit, sizeof(audit), "%s/audit", vault);
+	snprintf(ca, sizeof(ca), "%s/n1", audit);
+	snprintf(cb, sizeof(cb), "%s/n2", audit);
+	(void)mkdir(vault, 0700);
+	q = new_quota();
+	is_int(vg_quota_rebuild_all(q, audit, 1000, &folded), VG_ENOTFOUND,
+	    "rebuild_all without an audit directory: VG_ENOTFOUND");
+	vg_quota_free(q);
+	memset(&o, 0, sizeof(o));
+	o.vault_dir = vault;
+	o.origin = "test.local/quota";
+	o.sign_seed = seed;
+	o.checkpoint_ms = 600000;
+	o.chain = "n1";
+	rc = vg_audit_open(&o, &a, err, sizeof(err));
+	o.chain = "n2";
+	if (rc == 0)
+		rc = vg_audit_open(&o, &b, err, sizeof(err));
+	is_int(rc, 0, "two chains, as two vigild nodes%s%s", err[0] ? ": " :
+	    "", err);
+	if (rc != 0) {
+		(void)vg_audit_close(a);
+		return;
+	}
+	/* Node 1 at s0, node 2 at s1, node 1 again at s2: three seconds. */
+	s0 = append_reveal(a, ca, &seq);
+	sleep_past_second(s0);
+	s1 = append_reveal(b, cb, &seq);
+	sleep_past_second(s1);
+	s2 = append_reveal(a, ca, &seq);
+	rc = vg_audit_close(a) | vg_audit_close(b);
+	ok(rc == 0 && s0 >= 0 && s0 < s1 && s1 < s2,
+	    "reveals by one principal at %lld (node 1), %lld (node 2), %lld "
+	    "(node 1)", (long long)s0, (long long)s1, (long long)s2);
+	snprintf(junk, sizeof(junk), "%s/Not_A_Chain", audit);
+	(void)mkdir(junk, 0700);
+	snprintf(junk, sizeof(junk), "%s/README", audit);
+	{
+		FILE *f = fopen(junk, "w");
+
+		if (f != NULL)
+			fclose(f);
+	}
+
+	at = s2 + 1;
+	q = new_quota();
+	rc = vg_quota_rebuild_all(q, audit, at, &folded);
+	ok(rc == 0 && folded == 3, "rebuild_all merges both chains (%llu "
+	    "entries; other names ignored)", (unsigned long long)folded);
+	u = usage(q, "pat", 77, s1 + 60);
+	ok(u.reveals[MINUTE] == 1 && u.reveals[HOUR] == 3 &&
+	    u.reveal_expiry[MINUTE] == s2 + 60 && u.seen[MINUTE],
+	    "  in time order: at s1 + 60 only s2 is in the minute");
+	vg_quota_free(q);
+
+	/* One chain after the other: node 2's reveal is taken at node 1's
+	 * clock, as documented. */
+	q = new_quota();
+	rc = vg_quota_rebuild(q, ca, at, &folded);
+	rc |= vg_quota_rebuild(q, cb, at, &folded);
+	u = usage(q, "pat", 77, s1 + 60);
+	ok(rc == 0 && u.reveals[MINUTE] == 2,
+	    "chain after chain would count s1 until s2 + 60 (hence "
+	    "rebuild_all)");
+	vg_quota_free(q);
+}
+
 int
 main(void)
 {
@@ -1037,6 +1179,7 @@ main(void)
 	test_fold();
 	test_memory();
 	test_rebuild();
+	test_rebuild_all();
 	(void)nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	return done_testing();
 }
