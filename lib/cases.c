@@ -67,12 +67,10 @@ token_ok(const char *prefix, const char *s)
 }
 
 int
-vg_case_open(struct vg_vault *v, const unsigned char customer[VG_IDBYTES],
-    const char *assignee, const char *channel, const char *opened_by,
-    bool self_opened, int64_t now, int64_t ttl, struct vg_case *out,
-    const char **why)
+vg_case_make(const unsigned char customer[VG_IDBYTES], const char *assignee,
+    const char *channel, const char *opened_by, bool self_opened,
+    int64_t now, int64_t ttl, struct vg_case *out, const char **why)
 {
-	struct vg_store *s = vg__vault_store(v);
 	unsigned char raw[VG_IDBYTES];
 	const char *dummy;
 
@@ -105,7 +103,29 @@ vg_case_open(struct vg_vault *v, const unsigned char customer[VG_IDBYTES],
 	out->self_opened = self_opened;
 	out->created = now;
 	out->expires = ttl > 0 ? now + ttl : 0;
-	return s->ops->case_put(s, out);
+	return 0;
+}
+
+int
+vg_case_put(struct vg_vault *v, const struct vg_case *c)
+{
+	struct vg_store *s = vg__vault_store(v);
+
+	if (!token_ok("case_", c->id))
+		return VG_EINVAL;
+	return s->ops->case_put(s, c);
+}
+
+int
+vg_case_open(struct vg_vault *v, const unsigned char customer[VG_IDBYTES],
+    const char *assignee, const char *channel, const char *opened_by,
+    bool self_opened, int64_t now, int64_t ttl, struct vg_case *out,
+    const char **why)
+{
+	int rc = vg_case_make(customer, assignee, channel, opened_by,
+	    self_opened, now, ttl, out, why);
+
+	return rc != 0 ? rc : vg_case_put(v, out);
 }
 
 int

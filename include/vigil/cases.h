@@ -56,7 +56,7 @@ struct vg_approval {
 	char purpose[VG_PURPOSE_MAX + 1];
 	char case_id[VG_CASE_STRLEN];		/* "" when none */
 	char why[24];				/* off_shift, field_not_allowed,
-						 * contained, self_opened */
+						 * contained, case_self_opened */
 	char state[12];		/* pending, approved, rejected, used */
 	char decided_by[VG_PRINCIPAL_ID_MAX + 1];
 	int64_t created;
@@ -75,6 +75,15 @@ VG_MUST_CHECK int vg_case_open(struct vg_vault *v,
     int64_t now, int64_t ttl, struct vg_case *out, const char **why);
 
 /* Returns 0, VG_EINVAL (malformed id), VG_ENOTFOUND or a storage error. */
+/* The two halves of vg_case_open, for a caller that records the case
+ * (vigild: in the audit log) before it exists: make fills *out with a
+ * new id, put stores it. */
+VG_MUST_CHECK int vg_case_make(const unsigned char customer[VG_IDBYTES],
+    const char *assignee, const char *channel, const char *opened_by,
+    bool self_opened, int64_t now, int64_t ttl, struct vg_case *out,
+    const char **why);
+VG_MUST_CHECK int vg_case_put(struct vg_vault *v, const struct vg_case *c);
+
 VG_MUST_CHECK int vg_case_get(struct vg_vault *v, const char *id,
     struct vg_case *out);
 

@@ -84,6 +84,18 @@ struct pending {
 	char reason[40];
 	char detail[VG_AUDIT_STR_MAX + 1];
 	char client[64];
+	char field[48];			/* an error's field, or "" */
+	/*
+	 * A change of state (a case, an approval, a principal) is made
+	 * only once its audit entry is durable: apply() runs on the worker
+	 * in api_on_done, makes the change and writes the answer.
+	 */
+	void (*apply)(struct worker *w, struct pending *p);
+	int64_t now;
+	char target[VG_PRINCIPAL_ID_MAX + 1];	/* assignee, principal */
+	char item[VG_CASE_STRLEN];		/* case or approval id */
+	bool flag;				/* approve / suspend */
+	struct vg_case kase;			/* a case to open */
 };
 
 /*-----------------------------------------------------------------------------
@@ -411,9 +423,18 @@ pending_error(struct pending *p, int status, const char *code,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	jb_free(&p->body);
-	error_body(&p->body, code, msg, NULL, p->request_id);
+	error_body(&p->body, code, msg, p->field, p->request_id);
 	p->status = status;
 	snprintf(p->code, sizeof(p->code), "%s", code);
+}
+
+/* An error found by apply(), after the entries were submitted: the body
+ * is closed here, as pending_submit() would have. */
+static void
+apply_error(struct pending *p, int status, const char *code, const char *msg)
+{
+	pending_error(p, status, code, "%s", msg);
+	jb_str(&p->body, "}}");
 }
 
 static void
@@ -489,6 +510,10 @@ api_on_done(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
 		w->inflight--;
 		metrics_observe(&w->m.audit, (mono_ns() - p->t_submit) / 1000);
 		if (p->req == NULL) {
+			/* The client left; the change it asked for was
+			 * audited and is still made. */
+			if (p->rc == 0 && p->apply != NULL)
+				p->apply(w, p);
 			pending_free(p);
 			continue;
 		}
@@ -506,6 +531,8 @@ api_on_done(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
 			    "audit_unavailable", 0);
 			jb_free(&b);
 		} else {
+			if (p->apply != NULL)
+				p->apply(w, p);
 			send_body(w, p->req, p->route, p->t0, p->status,
 			    "application/json", p->body.buf, p->body.len,
 			    p->request_id, p->principal, p->code,
@@ -559,6 +586,8 @@ reason_text(const char *r)
 		    "retry with the approval_id once approved" },
 		{ VG_R_JUSTIFICATION, "the break-glass justification is too "
 		    "short" },
+		{ VG_R_SELF_OPENED, "reveals under a case you opened "
+		    "yourself are not allowed" },
 	};
 	size_t i;
 
@@ -631,9 +660,11 @@ all_fields(const struct vg_schema *s)
 	return s->nfields >= 32 ? UINT32_MAX : (1u << s->nfields) - 1;
 }
 
-/* Appends one customer's masked view: {"id","region","fields":{...}}. */
+/* Appends one customer's masked view: {"id","created","view","fields"}
+ * and, when request_id is not NULL, "request_id". */
 static int
-masked_customer(struct rq *q, struct jb *b, const unsigned char *id)
+masked_customer(struct rq *q, struct jb *b, const unsigned char *id,
+    const char *request_id)
 {
 	struct vg_record *rec = q->w->rec;
 	char ids[VG_ID_STRLEN];
@@ -650,6 +681,10 @@ masked_customer(struct rq *q, struct jb *b, const unsigned char *id)
 	jb_fmt(b, ",\"created\":%lld,\"view\":\"masked\",\"fields\":",
 	    (long long)rec->created);
 	record_fields(q, b, rec, all_fields(&q->s->schema), false);
+	if (request_id != NULL) {
+		jb_str(b, ",\"request_id\":");
+		jb_quote(b, request_id, strlen(request_id));
+	}
 	jb_str(b, "}");
 	vg_record_clear(rec);
 	return 0;
@@ -673,7 +708,7 @@ h_customer_get(struct rq *q)
 		    "no such customer");
 	pending_entry(p, id);
 	if (allowed(q, p, VG_ACT_VIEW)) {
-		rc = masked_customer(q, &p->body, id);
+		rc = masked_customer(q, &p->body, id, q->request_id);
 		if (rc == VG_ENOTFOUND) {
 			snprintf(p->decision, sizeof(p->decision), "miss");
 			snprintf(p->reason, sizeof(p->reason), "not_found");
@@ -738,7 +773,9 @@ reveal_decide(void *ctx, const struct vg_quota_usage *u)
 	c->in.usage = u;
 	vg_policy_decide(c->q->pol->p, &c->in, &c->d);
 	c->in.usage = NULL;
-	return c->d.verdict == VG_ALLOW;
+	if (c->d.verdict != VG_ALLOW)
+		return 0;
+	return c->d.break_glass ? 2 : 1;	/* 2: counted as break-glass */
 }
 
 static int
@@ -954,7 +991,11 @@ h_lookup(struct rq *q, json_t *body)
 	if (body_lookup(body, &r, &be) != 0)
 		return fail_now(q, be.status, be.code, be.field, "%s",
 		    be.message);
-	field = vg_schema_find(&q->s->schema, r.key);
+	/* The body names a kind of value; the vault's schema says which
+	 * indexed field holds it. */
+	field = vg_schema_find_type(&q->s->schema,
+	    strcmp(r.key, "phone") == 0 ? VG_FT_PHONE :
+	    strcmp(r.key, "email") == 0 ? VG_FT_EMAIL : VG_FT_ACCOUNT);
 	if (field < 0 || !q->s->schema.field[field].indexed)
 		return fail_now(q, 400, "invalid_field", r.key, "this vault "
 		    "has no exact index on \"%s\"", r.key);
@@ -979,6 +1020,7 @@ h_lookup(struct rq *q, json_t *body)
 		snprintf(p->decision, sizeof(p->decision), "deny");
 		snprintf(p->reason, sizeof(p->reason), "invalid_value");
 		metrics_decision(&q->w->m, 1, "invalid_value");
+		snprintf(p->field, sizeof(p->field), "%s", r.key);
 		pending_error(p, 400, "invalid_field", "\"%s\" is not a valid "
 		    "value of its type: %s", r.key, why);
 		return pending_submit(q, p);
@@ -1006,7 +1048,7 @@ h_lookup(struct rq *q, json_t *body)
 		if (i > 0)
 			jb_str(&p->body, ",");
 		pending_entry(p, ids[i]);
-		if (masked_customer(q, &p->body, ids[i]) != 0) {
+		if (masked_customer(q, &p->body, ids[i], NULL) != 0) {
 			pending_error(p, 500, "internal", "a matching record "
 			    "could not be read");
 			return pending_submit(q, p);
@@ -1106,13 +1148,31 @@ assignee_ok(struct rq *q, const char *id)
 	    strcmp(a.state, "active") == 0;
 }
 
+static void
+apply_case_open(struct worker *w, struct pending *p)
+{
+	int rc = vg_case_put(w->vault, &p->kase);
+
+	if (rc != 0) {
+		log_event(w->srv, "error", "audited case open failed",
+		    "\"request_id\":\"%s\",\"error\":\"%s\"", p->request_id,
+		    vg_strerror(rc));
+		apply_error(p, 500, "internal", "the case could not be stored");
+		return;
+	}
+	if (vg_quota_add_case(w->srv->quota, p->kase.assignee, p->now) != 0)
+		log_event(w->srv, "warn", "quota state out of memory", NULL);
+	case_json(&p->body, &p->kase, p->now);
+}
+
 static int
 h_case_open(struct rq *q, json_t *body)
 {
 	struct case_req r;
 	struct body_err be;
-	struct vg_case c;
 	struct vg_record *rec = q->w->rec;
+	struct vg_policy_input in;
+	struct vg_decision d;
 	struct pending *p;
 	unsigned char cus[VG_IDBYTES];
 	const char *why = "";
@@ -1131,27 +1191,21 @@ h_case_open(struct rq *q, json_t *body)
 	if ((p = pending_new(q, "case.open")) == NULL)
 		return -1;
 	pending_entry(p, cus);
+	/* Ticketing opens cases for anyone; where the policy lets a role
+	 * open one for itself (outbound work), that case is marked
+	 * self-opened for good. */
 	self = strcmp(r.assignee, q->who.id) == 0;
-	/* Ticketing opens for anyone; an agent only for themselves, and
-	 * such a case is marked self-opened. */
-	{
-		struct vg_policy_input in;
-		struct vg_decision d;
-
-		memset(&in, 0, sizeof(in));
-		in.who = &q->who;
-		in.action = VG_ACT_CASE_OPEN;
-		in.shift = -1;
-		in.now = q->now;
-		vg_policy_decide(q->pol->p, &in, &d);
-		if (d.verdict == VG_ALLOW) {
-			self = false;	/* an ordinary case, whoever holds it */
-		} else if (!self || !allowed(q, p, VG_ACT_CASE_SELF_OPEN)) {
-			if (!self)
-				(void)allowed(q, p, VG_ACT_CASE_OPEN);
-			return pending_submit(q, p);
-		}
-	}
+	memset(&in, 0, sizeof(in));
+	in.who = &q->who;
+	in.action = VG_ACT_CASE_OPEN;
+	in.shift = -1;
+	in.now = q->now;
+	vg_policy_decide(q->pol->p, &in, &d);
+	if (d.verdict == VG_ALLOW)
+		self = false;
+	else if (!allowed(q, p, self ? VG_ACT_CASE_SELF_OPEN :
+	    VG_ACT_CASE_OPEN))
+		return pending_submit(q, p);
 	if (!assignee_ok(q, r.assignee)) {
 		pending_free(p);
 		return fail_now(q, 422, "invalid_field", "assignee",
@@ -1159,28 +1213,58 @@ h_case_open(struct rq *q, json_t *body)
 	}
 	rc = vg_vault_get(q->w->vault, cus, 1, VG_VIEW_MASKED, rec);
 	vg_record_clear(rec);
-	if (rc == VG_ENOTFOUND) {
-		pending_free(p);
-		return fail_now(q, 422, "invalid_field", "customer_id",
-		    "no such customer");
-	}
-	rc = vg_case_open(q->w->vault, cus, r.assignee, r.channel, q->who.id,
-	    self, q->now, vg_policy_case_ttl(q->pol->p), &c, &why);
 	if (rc != 0) {
 		pending_free(p);
-		return fail_now(q, rc == VG_EINVAL ? 400 : 500, rc == VG_EINVAL ?
-		    "invalid_field" : "internal", NULL, "the case could not be "
-		    "opened: %s", rc == VG_EINVAL ? why : vg_strerror(rc));
+		if (rc == VG_ENOTFOUND)
+			return fail_now(q, 422, "invalid_field", "customer_id",
+			    "no such customer");
+		return fail_now(q, 500, "internal", NULL, "the customer "
+		    "could not be read (%s)", vg_strerror(rc));
 	}
-	if (vg_quota_add_case(q->s->quota, r.assignee, q->now) != 0)
-		log_event(q->s, "warn", "quota state out of memory", NULL);
+	rc = vg_case_make(cus, r.assignee, r.channel, q->who.id, self,
+	    q->now, vg_policy_case_ttl(q->pol->p), &p->kase, &why);
+	if (rc != 0) {
+		pending_free(p);
+		return fail_now(q, 400, "invalid_field", NULL, "the case "
+		    "cannot be opened: %s", why);
+	}
 	metrics_decision(&q->w->m, 0, VG_R_OK);
-	snprintf(p->case_id, sizeof(p->case_id), "%s", c.id);
+	snprintf(p->case_id, sizeof(p->case_id), "%s", p->kase.id);
 	snprintf(p->detail, sizeof(p->detail), "assignee=%s,channel=%s%s",
-	    c.assignee, c.channel, self ? ",self_opened=1" : "");
+	    p->kase.assignee, p->kase.channel, self ? ",self_opened=1" : "");
 	p->status = 201;
-	case_json(&p->body, &c, q->now);
+	p->now = q->now;
+	p->apply = apply_case_open;
 	return pending_submit(q, p);
+}
+
+static void
+apply_case_change(struct worker *w, struct pending *p)
+{
+	struct vg_case c;
+	int rc;
+
+	if (p->route == R_CASE_ASSIGN)
+		rc = vg_case_assign(w->vault, p->item, p->target, &c);
+	else
+		rc = vg_case_close(w->vault, p->item, p->now, &c);
+	if (rc == VG_EEXIST) {
+		apply_error(p, 409, "case_already_closed", "the case was "
+		    "closed meanwhile");
+		return;
+	}
+	if (rc != 0) {
+		log_event(w->srv, "error", "audited case change failed",
+		    "\"request_id\":\"%s\",\"error\":\"%s\"", p->request_id,
+		    vg_strerror(rc));
+		apply_error(p, 500, "internal", "the case could not be "
+		    "changed");
+		return;
+	}
+	if (p->route == R_CASE_ASSIGN &&
+	    vg_quota_add_case(w->srv->quota, p->target, p->now) != 0)
+		log_event(w->srv, "warn", "quota state out of memory", NULL);
+	case_json(&p->body, &c, p->now);
 }
 
 static int
@@ -1212,52 +1296,41 @@ h_case(struct rq *q, json_t *body)
 		return -1;
 	pending_entry(p, c.customer);
 	snprintf(p->case_id, sizeof(p->case_id), "%s", c.id);
+	/* The assignee may always read and close their own case. */
 	own = strcmp(c.assignee, q->who.id) == 0;
-	switch (rid) {
-	case R_CASE_GET:
+	if (rid == R_CASE_GET) {
 		if (!own && !allowed(q, p, VG_ACT_CASE_READ))
 			return pending_submit(q, p);
-		break;
-	case R_CASE_ASSIGN:
-		if (!allowed(q, p, VG_ACT_CASE_ASSIGN))
-			return pending_submit(q, p);
-		if (!assignee_ok(q, assignee)) {
-			pending_free(p);
-			return fail_now(q, 422, "invalid_field", "assignee",
-			    "\"assignee\" is not an active principal");
-		}
-		rc = vg_case_assign(q->w->vault, c.id, assignee, &c);
-		if (rc == 0) {
-			snprintf(p->detail, sizeof(p->detail),
-			    "assignee=%s", assignee);
-			if (vg_quota_add_case(q->s->quota, assignee, q->now) !=
-			    0)
-				log_event(q->s, "warn", "quota state out of "
-				    "memory", NULL);
-		}
-		break;
-	default:
-		if (!own && !allowed(q, p, VG_ACT_CASE_CLOSE))
-			return pending_submit(q, p);
-		rc = vg_case_close(q->w->vault, c.id, q->now, &c);
-		if (rc == 0 && reason != NULL)
-			snprintf(p->detail, sizeof(p->detail), "reason=%s",
-			    reason);
-		break;
-	}
-	if (rc == VG_EEXIST) {
-		snprintf(p->decision, sizeof(p->decision), "deny");
-		snprintf(p->reason, sizeof(p->reason), "conflict");
-		pending_error(p, 409, "case_closed", "the case is closed");
+		metrics_decision(&q->w->m, 0, VG_R_OK);
+		case_json(&p->body, &c, q->now);
 		return pending_submit(q, p);
 	}
-	if (rc != 0) {
+	if (rid == R_CASE_ASSIGN ? !allowed(q, p, VG_ACT_CASE_ASSIGN) :
+	    !own && !allowed(q, p, VG_ACT_CASE_CLOSE))
+		return pending_submit(q, p);
+	if (rid == R_CASE_ASSIGN && !assignee_ok(q, assignee)) {
 		pending_free(p);
-		return fail_now(q, 500, "internal", NULL, "the case could not "
-		    "be changed (%s)", vg_strerror(rc));
+		return fail_now(q, 422, "invalid_field", "assignee",
+		    "\"assignee\" is not an active principal");
+	}
+	if (strcmp(c.state, "open") != 0) {
+		snprintf(p->decision, sizeof(p->decision), "deny");
+		snprintf(p->reason, sizeof(p->reason), "conflict");
+		pending_error(p, 409, "case_already_closed", "the case is "
+		    "closed");
+		return pending_submit(q, p);
 	}
 	metrics_decision(&q->w->m, 0, VG_R_OK);
-	case_json(&p->body, &c, q->now);
+	if (rid == R_CASE_ASSIGN) {
+		snprintf(p->detail, sizeof(p->detail), "assignee=%s",
+		    assignee);
+		snprintf(p->target, sizeof(p->target), "%s", assignee);
+	} else if (reason != NULL) {
+		snprintf(p->detail, sizeof(p->detail), "reason=%s", reason);
+	}
+	snprintf(p->item, sizeof(p->item), "%s", c.id);
+	p->now = q->now;
+	p->apply = apply_case_change;
 	return pending_submit(q, p);
 }
 
@@ -1266,16 +1339,22 @@ h_case(struct rq *q, json_t *body)
  */
 
 static void
-approval_json(struct rq *q, struct jb *b, const struct vg_approval *a)
+approval_json(const struct server *s, struct jb *b,
+    const struct vg_approval *a, int64_t now)
 {
 	char ids[VG_ID_STRLEN], list[256] = "";
+	const char *state = a->state;
 	size_t i, len = 0;
 
-	for (i = 0; i < q->s->schema.nfields && len < sizeof(list); i++)
+	for (i = 0; i < s->schema.nfields && len < sizeof(list); i++)
 		if (a->fields & (1u << i))
 			len += (size_t)snprintf(list + len, sizeof(list) - len,
 			    "%s\"%s\"", len > 0 ? "," : "",
-			    q->s->schema.field[i].name);
+			    s->schema.field[i].name);
+	/* A pending or approved request past its time is expired. */
+	if (now >= a->expires && (strcmp(state, "pending") == 0 ||
+	    strcmp(state, "approved") == 0))
+		state = "expired";
 	vg_id_format(ids, a->customer);
 	jb_str(b, "{\"id\":");
 	jb_quote(b, a->id, strlen(a->id));
@@ -1287,7 +1366,7 @@ approval_json(struct rq *q, struct jb *b, const struct vg_approval *a)
 	if (a->case_id[0] != '\0')
 		jb_fmt(b, ",\"case_id\":\"%s\"", a->case_id);
 	jb_fmt(b, ",\"why\":\"%s\",\"state\":\"%s\",\"created\":%lld,"
-	    "\"expires\":%lld", a->why, a->state, (long long)a->created,
+	    "\"expires\":%lld", a->why, state, (long long)a->created,
 	    (long long)a->expires);
 	if (a->decided_by[0] != '\0') {
 		jb_str(b, ",\"decided_by\":");
@@ -1295,6 +1374,30 @@ approval_json(struct rq *q, struct jb *b, const struct vg_approval *a)
 		jb_fmt(b, ",\"decided\":%lld", (long long)a->decided);
 	}
 	jb_str(b, "}");
+}
+
+static void
+apply_approval(struct worker *w, struct pending *p)
+{
+	struct vg_approval a;
+	int rc;
+
+	rc = vg_approval_decide(w->vault, p->item, p->flag, p->principal,
+	    p->now, &a);
+	if (rc == VG_EEXIST) {
+		apply_error(p, 409, "approval_decided", "the request was "
+		    "decided meanwhile or has expired");
+		return;
+	}
+	if (rc != 0) {
+		log_event(w->srv, "error", "audited approval failed",
+		    "\"request_id\":\"%s\",\"error\":\"%s\"", p->request_id,
+		    vg_strerror(rc));
+		apply_error(p, 500, "internal", "the approval could not be "
+		    "stored");
+		return;
+	}
+	approval_json(w->srv, &p->body, &a, p->now);
 }
 
 static int
@@ -1328,36 +1431,37 @@ h_approval(struct rq *q, json_t *body)
 	    a.id, a.principal, reason != NULL ? ",reason=" : "",
 	    reason != NULL ? reason : "");
 	if (rid == R_APPROVAL_GET) {
+		/* The requester may follow their own request. */
 		if (strcmp(a.principal, q->who.id) != 0 &&
 		    !allowed(q, p, VG_ACT_APPROVE))
 			return pending_submit(q, p);
-	} else {
-		if (!allowed(q, p, VG_ACT_APPROVE))
-			return pending_submit(q, p);
-		rc = vg_approval_decide(q->w->vault, a.id,
-		    rid == R_APPROVAL_APPROVE, q->who.id, q->now, &a);
-		if (rc == VG_EINVAL) {
-			snprintf(p->decision, sizeof(p->decision), "deny");
-			snprintf(p->reason, sizeof(p->reason), "self_approval");
-			pending_error(p, 403, "self_approval", "nobody approves "
-			    "their own request");
-			return pending_submit(q, p);
-		}
-		if (rc == VG_EEXIST) {
-			snprintf(p->decision, sizeof(p->decision), "deny");
-			snprintf(p->reason, sizeof(p->reason), "conflict");
-			pending_error(p, 409, "approval_decided", "the request "
-			    "was already decided or has expired");
-			return pending_submit(q, p);
-		}
-		if (rc != 0) {
-			pending_free(p);
-			return fail_now(q, 500, "internal", NULL, "the approval "
-			    "could not be changed (%s)", vg_strerror(rc));
-		}
+		metrics_decision(&q->w->m, 0, VG_R_OK);
+		approval_json(q->s, &p->body, &a, q->now);
+		return pending_submit(q, p);
+	}
+	if (!allowed(q, p, VG_ACT_APPROVE))
+		return pending_submit(q, p);
+	if (strcmp(a.principal, q->who.id) == 0) {
+		snprintf(p->decision, sizeof(p->decision), "deny");
+		snprintf(p->reason, sizeof(p->reason), "self_approval");
+		metrics_decision(&q->w->m, 1, "self_approval");
+		pending_error(p, 403, "self_approval", "nobody approves their "
+		    "own request");
+		return pending_submit(q, p);
+	}
+	if (strcmp(a.state, "pending") != 0 || q->now >= a.expires) {
+		snprintf(p->decision, sizeof(p->decision), "deny");
+		snprintf(p->reason, sizeof(p->reason), "conflict");
+		metrics_decision(&q->w->m, 1, "conflict");
+		pending_error(p, 409, "approval_decided", "the request was "
+		    "already decided or has expired");
+		return pending_submit(q, p);
 	}
 	metrics_decision(&q->w->m, 0, VG_R_OK);
-	approval_json(q, &p->body, &a);
+	snprintf(p->item, sizeof(p->item), "%s", a.id);
+	p->flag = rid == R_APPROVAL_APPROVE;
+	p->now = q->now;
+	p->apply = apply_approval;
 	return pending_submit(q, p);
 }
 
@@ -1377,6 +1481,29 @@ principal_json(struct jb *b, const struct vg_principal *x)
 	    x->region, x->state, (long long)x->created);
 	jb_quote(b, x->shift, strlen(x->shift));
 	jb_str(b, "}");
+}
+
+static void
+apply_principal(struct worker *w, struct pending *p)
+{
+	struct vg_principal x;
+	int rc;
+
+	rc = vg_principal_set_state(w->vault, p->target,
+	    p->flag ? "suspended" : "active");
+	/* Cached authentications of every worker are dropped. */
+	atomic_fetch_add(&w->srv->auth_generation, 1);
+	if (rc == 0)
+		rc = vg_principal_get(w->vault, p->target, &x);
+	if (rc != 0) {
+		log_event(w->srv, "error", "audited principal change failed",
+		    "\"request_id\":\"%s\",\"error\":\"%s\"", p->request_id,
+		    vg_strerror(rc));
+		apply_error(p, 500, "internal", "the principal could not be "
+		    "changed");
+		return;
+	}
+	principal_json(&p->body, &x);
 }
 
 static int
@@ -1400,28 +1527,12 @@ h_principal(struct rq *q, json_t *body)
 	snprintf(p->detail, sizeof(p->detail), "target=%s%s%s", q->m.param,
 	    reason != NULL ? ",reason=" : "", reason != NULL ? reason : "");
 	if (rid == R_PRINCIPAL_GET) {
+		/* Everyone may see their own record. */
 		if (strcmp(q->m.param, q->who.id) != 0 &&
 		    !allowed(q, p, VG_ACT_PRINCIPAL_READ))
 			return pending_submit(q, p);
 	} else if (!allowed(q, p, VG_ACT_PRINCIPAL_ADMIN)) {
 		return pending_submit(q, p);
-	}
-	if (rid != R_PRINCIPAL_GET) {
-		if (strcmp(q->m.param, q->who.id) == 0) {
-			snprintf(p->decision, sizeof(p->decision), "deny");
-			snprintf(p->reason, sizeof(p->reason), "self");
-			pending_error(p, 409, "conflict", "nobody suspends or "
-			    "reinstates themselves");
-			return pending_submit(q, p);
-		}
-		rc = vg_principal_set_state(q->w->vault, q->m.param,
-		    rid == R_PRINCIPAL_SUSPEND ? "suspended" : "active");
-		atomic_fetch_add(&q->s->auth_generation, 1);
-		if (rc != 0 && rc != VG_ENOTFOUND) {
-			pending_free(p);
-			return fail_now(q, 500, "internal", NULL, "the principal "
-			    "could not be changed (%s)", vg_strerror(rc));
-		}
 	}
 	rc = vg_principal_get(q->w->vault, q->m.param, &x);
 	if (rc == VG_ENOTFOUND) {
@@ -1435,8 +1546,23 @@ h_principal(struct rq *q, json_t *body)
 		return fail_now(q, 500, "internal", NULL, "principals cannot "
 		    "be read (%s)", vg_strerror(rc));
 	}
+	if (rid != R_PRINCIPAL_GET && strcmp(q->m.param, q->who.id) == 0) {
+		snprintf(p->decision, sizeof(p->decision), "deny");
+		snprintf(p->reason, sizeof(p->reason), "self");
+		metrics_decision(&q->w->m, 1, "conflict");
+		pending_error(p, 409, "conflict", "nobody suspends or "
+		    "reinstates themselves");
+		return pending_submit(q, p);
+	}
 	metrics_decision(&q->w->m, 0, VG_R_OK);
-	principal_json(&p->body, &x);
+	if (rid == R_PRINCIPAL_GET) {
+		principal_json(&p->body, &x);
+		return pending_submit(q, p);
+	}
+	snprintf(p->target, sizeof(p->target), "%s", x.id);
+	p->flag = rid == R_PRINCIPAL_SUSPEND;
+	p->now = q->now;
+	p->apply = apply_principal;
 	return pending_submit(q, p);
 }
 
@@ -1703,6 +1829,23 @@ api_handle(struct worker *w, h2o_req_t *req)
 		goto out;
 	}
 	q.authed = true;
+	if (strcmp(q.who.state, "active") != 0) {
+		/* A suspended principal's every request is refused, and
+		 * audited: a suspended insider still trying is a signal. */
+		struct pending *p = pending_new(&q, q.m.def->name);
+
+		if (p == NULL) {
+			rc = -1;
+			goto out;
+		}
+		snprintf(p->decision, sizeof(p->decision), "deny");
+		snprintf(p->reason, sizeof(p->reason), "%s", VG_R_SUSPENDED);
+		metrics_decision(&w->m, 1, VG_R_SUSPENDED);
+		pending_error(p, 403, VG_R_SUSPENDED, "%s",
+		    reason_text(VG_R_SUSPENDED));
+		rc = pending_submit(&q, p);
+		goto out;
+	}
 	if (q.m.def->id == R_METRICS) {
 		rc = h_metrics(&q);
 		goto out;

@@ -9,7 +9,6 @@
  *            [--threads N] [--node NAME] [--tls-cert FILE --tls-key FILE]
  *            [--log FILE] [--check] [--routes] [--version]
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -181,37 +180,24 @@ open_audit(struct server *s, char *err, size_t cap)
 	return rc == 0 ? 0 : -1;
 }
 
-/* Quotas are a fold over every chain of the vault's log. */
+/* Quotas are a fold over every chain of the vault's log, merged in time
+ * order (a principal may be served by several nodes). */
 static int
 rebuild_quotas(struct server *s, char *err, size_t cap)
 {
-	char path[4200], chain[4500];
-	struct dirent *de;
-	uint64_t n, total = 0;
-	DIR *d;
+	char path[4200];
+	uint64_t n = 0;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/audit", s->cfg.dir);
-	if ((d = opendir(path)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(chain, sizeof(chain), "%s/%s", path, de->d_name);
-		rc = vg_quota_rebuild(s->quota, chain, now_ns() / 1000000000,
-		    &n);
-		if (rc != 0 && rc != VG_ENOTFOUND) {
-			snprintf(err, cap, "quota state: audit chain %s cannot "
-			    "be read (%s); run vigil audit verify", de->d_name,
-			    vg_strerror(rc));
-			closedir(d);
-			return -1;
-		}
-		total += n;
+	rc = vg_quota_rebuild_all(s->quota, path, now_ns() / 1000000000, &n);
+	if (rc != 0 && rc != VG_ENOTFOUND) {
+		snprintf(err, cap, "quota state: the audit log cannot be read "
+		    "(%s); run vigil audit verify", vg_strerror(rc));
+		return -1;
 	}
-	closedir(d);
 	log_event(s, "info", "quota state rebuilt from the audit log",
-	    "\"entries_folded\":%llu", (unsigned long long)total);
+	    "\"entries_folded\":%llu", (unsigned long long)n);
 	return 0;
 }
 

@@ -13,7 +13,7 @@
 
 static const int statuses[M_STATUSES - 1] = {
 	200, 201, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 431,
-	500, 503, 504,
+	500, 503,
 };
 
 static const char *const reasons[M_REASONS] = {
@@ -21,8 +21,8 @@ static const char *const reasons[M_REASONS] = {
 	VG_R_NO_CASE, VG_R_CASE_NOT_FOUND, VG_R_CASE_NOT_ASSIGNED,
 	VG_R_CASE_CLOSED, VG_R_CASE_EXPIRED, VG_R_CASE_OTHER, VG_R_PURPOSE,
 	VG_R_FIELD, VG_R_QUOTA, VG_R_OFF_SHIFT, VG_R_STEP_UP,
-	VG_R_JUSTIFICATION, "miss", "not_found", "invalid_value",
-	"approval_invalid", "conflict", "other", NULL,
+	VG_R_JUSTIFICATION, VG_R_SELF_OPENED, "miss", "not_found",
+	"invalid_value", "self_approval", "conflict", "other", NULL,
 };
 
 /* Upper bounds in microseconds; the last bucket is +Inf. */

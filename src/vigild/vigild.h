@@ -77,6 +77,7 @@ struct worker {
 	struct vg_authcache *auth;		/* API key checks */
 	long inflight;				/* awaiting the audit */
 	bool listening;
+	atomic_int finished;			/* its loop has ended */
 	struct wmetrics m;
 	/* Buffered JSON log lines, flushed every loop turn. */
 	char logbuf[65536];
