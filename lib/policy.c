@@ -343,7 +343,8 @@ name_ok(const char *s)
 	if (s[0] < 'a' || s[0] > 'z')
 		return false;
 	for (i = 1; s[i] != '\0'; i++)
-		if (i >= VG__POLICY_NAME_MAX || !((s[i] >= 'a' && s[i] <= 'z') ||
+		if (i >= VG__POLICY_NAME_MAX ||
+		    !((s[i] >= 'a' && s[i] <= 'z') ||
 		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return false;
 	return true;
@@ -531,7 +532,8 @@ check_case(struct dstate *s)
 			s->d->break_glass = true;
 			s->d->notify = r->bg_notify;
 			step(s, r->bg_line, "no case: break-glass with a "
-			    "justification of %zu bytes%s", in->justification_len,
+			    "justification of %zu bytes%s",
+			    in->justification_len,
 			    r->bg_notify ? "; the supervisor is told" : "");
 			return true;
 		}
@@ -547,8 +549,8 @@ check_case(struct dstate *s)
 			step(s, r->bg_line, "no case given, and no break-glass "
 			    "justification");
 		else
-			step(s, r->bg_line, "no case given, and role %s may not "
-			    "break glass", r->name);
+			step(s, r->bg_line, "no case given, and role %s may "
+			    "not break glass", r->name);
 		verdict(s, VG_DENY, VG_R_NO_CASE);
 		return false;
 	}
@@ -622,8 +624,8 @@ decide_reveal(struct dstate *s)
 	if ((pu = find_purpose(r, in->purpose)) == NULL) {
 		/* The purpose comes from the request: quoted only when it is
 		 * a well-formed name. */
-		step(s, r->purposes_line, "purpose %s is not granted to role %s",
-		    in->purpose == NULL ? "(none)" :
+		step(s, r->purposes_line, "purpose %s is not granted to "
+		    "role %s", in->purpose == NULL ? "(none)" :
 		    !name_ok(in->purpose) ? "(malformed)" : in->purpose,
 		    r->name);
 		verdict(s, VG_DENY, VG_R_PURPOSE);

@@ -15,8 +15,8 @@
 
 #include "vigil/policy.h"
 
-#define VG__POLICY_NAME_MAX 32		/* purpose names: [a-z][a-z0-9_]{0,31} */
-#define VG__POLICY_BASE_MAX 48		/* file name kept for step texts */
+#define VG__POLICY_NAME_MAX 32	/* purposes: [a-z][a-z0-9_]{0,31} */
+#define VG__POLICY_BASE_MAX 48	/* file name kept for step texts */
 #define VG__FTYPE_MAX VG_FT_TEXT	/* highest enum vg_ftype */
 
 /* What happens to a reveal under a case the caller opened for themselves,
@@ -43,7 +43,7 @@ struct vg__limits {
 };
 
 struct vg__role {
-	char name[16];			/* a vg_principal_role_ok() name */
+	char name[16];		/* a vg_principal_role_ok() name */
 	int line;
 	uint32_t actions;		/* bit per enum vg_action */
 	int action_line[VG_ACT_COUNT];

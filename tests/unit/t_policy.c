@@ -402,7 +402,8 @@ test_parse_api(void)
 	vg_policy_free(p);
 	p = parse_ok("defaults", "version: 1\nroles: {}\n");
 	if (p != NULL) {
-		is_int(vg_policy_case_ttl(p), 72 * 3600, "default case_ttl 72h");
+		is_int(vg_policy_case_ttl(p), 72 * 3600,
+		    "default case_ttl 72h");
 		is_int(vg_policy_approval_ttl(p), 900,
 		    "default approval_ttl 15m");
 		is_int(vg_policy_nroles(p), 0, "no role");
