@@ -93,15 +93,30 @@ const struct vg_cmd vg_cmds[] = {
 	  "--shift is \"TZ Days HH:MM-HH:MM\", e.g. \"Asia/Shanghai Mon-Fri\n"
 	  "09:00-18:00\".  revoke-key disables a key for good; suspend stops\n"
 	  "all of a principal's keys until reinstate.  Changes are audited.\n" },
-	{ "policy", cmd_policy, "check an access policy file",
+	{ "policy", cmd_policy, "check, explain and reload the access policy",
 	  "usage: vigil policy check FILE [--dir DIR]\n"
+	  "       vigil policy explain DIR --principal ID [--customer CUS]\n"
+	  "                    [--fields F,F] [--purpose P] [--case CASE]\n"
+	  "                    [--action A] [--policy FILE] [--at UNIXTIME]\n"
+	  "                    [--justification-bytes N] [--approved] [--json]\n"
+	  "       vigil policy reload DIR\n"
 	  "\n"
 	  "check parses the access policy FILE (YAML, docs/POLICY.md) and\n"
 	  "prints \"FILE: ok (N roles, digest D)\", or the first error as\n"
 	  "FILE:LINE:COLUMN with the key at fault, exit status 2.  Field names\n"
 	  "are checked against the schema of the vault in DIR (which needs\n"
 	  "its master key), else against the default schema.  The digest is\n"
-	  "the one vigild logs and audits when it loads the policy.\n" },
+	  "the one vigild logs and audits when it loads the policy.\n"
+	  "\n"
+	  "explain prints the decision vigild would make for PRINCIPAL (a\n"
+	  "reveal of FIELDS of CUSTOMER by default; --action names another)\n"
+	  "and every rule that led to it with its policy line, from the\n"
+	  "vault's principal, case and shift, and quota usage folded from\n"
+	  "the audit log.  The policy is DIR/policy.yaml unless --policy.\n"
+	  "\n"
+	  "reload checks the policy file the running vigild on DIR uses,\n"
+	  "then sends it SIGHUP and reports its answer (vigild.policy).  A\n"
+	  "bad file is refused and vigild keeps its current policy.\n" },
 	{ "audit", cmd_audit, "verify, query and prove the audit log",
 	  "usage: vigil audit verify DIR [--chain NAME] [--witness DIR_OR_FILE]...\n"
 	  "                          [--mac-key FILE] [--key VKEY_OR_FILE] [--json]\n"

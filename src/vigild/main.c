@@ -74,13 +74,14 @@ policy_put(struct polref *r)
 static void
 policy_status(struct server *s, const char *result, const char *detail)
 {
-	char path[4200], tmp[4300], line[1024];
+	char path[4200], tmp[4300], line[6144];
 	int fd, n;
 
 	snprintf(path, sizeof(path), "%s/vigild.policy", s->cfg.dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	n = snprintf(line, sizeof(line), "generation %llu\nresult %s\n%s\n",
-	    (unsigned long long)s->pol_generation, result, detail);
+	n = snprintf(line, sizeof(line), "generation %llu\nresult %s\n"
+	    "path %s\ndetail %s\n", (unsigned long long)s->pol_generation,
+	    result, s->cfg.policy, detail);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
