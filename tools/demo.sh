@@ -103,6 +103,47 @@ open(p, "wb").write(b)
 PY
 run "$VIGIL" audit verify tampered --key vault/audit/cli/key.pub || true
 
+step "11. The access broker: a clear value needs a purpose and a case"
+cp "$ROOT/etc/policy.yaml" vault/policy.yaml
+run "$VIGIL" policy check vault/policy.yaml --dir vault
+akey=$("$VIGIL" principal add vault --id a.li --org callco --kind vendor \
+    --role agent 2>/dev/null | head -n 1)
+tkey=$("$VIGIL" principal add vault --id tickets --org acme --kind system \
+    --role ticketing 2>/dev/null | head -n 1)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+vigild --dir vault --listen "127.0.0.1:$port" --log vigild.log &
+dpid=$!
+trap 'kill "$dpid" 2>/dev/null || :' EXIT
+n=0
+until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
+	n=$((n + 1)); [ $n -gt 100 ] && { echo "vigild did not start" >&2; exit 1; }
+	sleep 0.1
+done
+api() {	# api KEY METHOD PATH [BODY]
+	printf '$ curl -X %s %s %s\n' "$2" "$3" "${4:-}"
+	curl -s -X "$2" "http://127.0.0.1:$port$3" \
+	    -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+	    ${4:+-d "$4"}
+	echo
+}
+api "$akey" POST /v1/lookup "{\"phone\":\"$national\"}"
+api "$akey" POST "/v1/customers/$id/reveal" '{"fields":["phone"],"purpose":"support"}'
+case_id=$(curl -s -X POST "http://127.0.0.1:$port/v1/cases" \
+    -H "Authorization: Bearer $tkey" -H 'Content-Type: application/json' \
+    -d "{\"customer_id\":\"$id\",\"assignee\":\"a.li\",\"channel\":\"phone\"}" |
+    sed -n 's/.*"id":"\(case_[a-z2-7]*\)".*/\1/p')
+echo "the ticketing system opened $case_id for a.li"
+api "$akey" POST "/v1/customers/$id/reveal" \
+    "{\"fields\":[\"phone\"],\"purpose\":\"support\",\"case_id\":\"$case_id\"}"
+api "$akey" POST "/v1/customers/$id/reveal" \
+    "{\"fields\":[\"address\"],\"purpose\":\"support\",\"case_id\":\"$case_id\"}"
+run "$VIGIL" policy explain vault --principal a.li --customer "$id" \
+    --fields address --case "$case_id"
+kill -TERM "$dpid"
+wait "$dpid" || :
+trap - EXIT
+run "$VIGIL" audit query vault --chain vigild --action reveal --limit 3
+
 step "Done"
-echo "The vault is in $DEMO/vault.  Next: the vigild API with purpose-bound"
-echo "reveals, detection and leak tracing (see docs/ARCHITECTURE.md)."
+echo "The vault is in $DEMO/vault.  Next: detection, honeytokens and leak"
+echo "tracing (see docs/ARCHITECTURE.md)."
