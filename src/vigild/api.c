@@ -858,8 +858,8 @@ h_customer_reveal(struct rq *q, json_t *body)
 		    0;
 	}
 
-	rc = vg_quota_decide(q->s->quota, q->who.id, id, q->now,
-	    r.case_id == NULL && r.justification != NULL, reveal_decide, &c);
+	rc = vg_quota_decide(q->s->quota, q->who.id, id, q->now, false,
+	    reveal_decide, &c);
 	if (rc < 0) {
 		pending_free(p);
 		return fail_now(q, 500, "internal", NULL, "quota state "
