@@ -88,11 +88,25 @@ log_request(struct worker *w, const char *route, int status,
     int64_t us)
 {
 	char ts[64], line[512];
+	int64_t ns;
 	int n;
 
 	if (!w->srv->cfg.log_requests)
 		return;
-	stamp(ts, sizeof(ts));
+	/* The date and time to the second change once a second: format
+	 * them then, not per request. */
+	ns = now_ns();
+	if (ns / 1000000000 != w->ts_sec) {
+		time_t t = (time_t)(ns / 1000000000);
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(w->ts_prefix, sizeof(w->ts_prefix),
+		    "%Y-%m-%dT%H:%M:%S", &tm);
+		w->ts_sec = ns / 1000000000;
+	}
+	snprintf(ts, sizeof(ts), "%s.%03dZ", w->ts_prefix,
+	    (int)(ns / 1000000 % 1000));
 	n = snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"level\":\"info\","
 	    "\"msg\":\"request\",\"route\":\"%s\",\"status\":%d,"
 	    "\"principal\":\"%s\",\"request_id\":\"%s\",\"code\":\"%s\","

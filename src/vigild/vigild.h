@@ -80,6 +80,8 @@ struct worker {
 	atomic_int finished;			/* its loop has ended */
 	struct wmetrics m;
 	/* Buffered JSON log lines, flushed every loop turn. */
+	char ts_prefix[32];			/* "2026-11-27T22:00:00" */
+	int64_t ts_sec;
 	char logbuf[65536];
 	size_t loglen;
 };
