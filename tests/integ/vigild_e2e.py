@@ -257,8 +257,9 @@ class Client:
         return resp
 
 
-def raw_exchange(port, data, timeout=5.0, tls=None):
-    """Sends bytes, reads until EOF or timeout; returns the bytes."""
+def raw_exchange(port, data, timeout=5.0, tls=None, to_eof=False):
+    """Sends bytes, reads until the first whole answer (or, to_eof, until
+    the server closes) or the timeout; returns the bytes."""
     s = socket.create_connection((HOST, port), timeout=timeout)
     if tls is not None:
         s = tls.wrap_socket(s, server_hostname=HOST)
@@ -276,7 +277,7 @@ def raw_exchange(port, data, timeout=5.0, tls=None):
             if not b:
                 break
             got += b
-            if b"\r\n\r\n" in got:
+            if not to_eof and b"\r\n\r\n" in got:
                 head, _, rest = got.partition(b"\r\n\r\n")
                 m = re.search(rb"(?i)content-length:\s*(\d+)", head)
                 if m and len(rest) >= int(m.group(1)):
@@ -772,6 +773,7 @@ class Suite:
         self.d2_tls_restart()
         self.d3_limits()
         self.route_coverage()
+        self.logs()
         self.audit_trail()
         self.d4_failio()
 
@@ -1428,6 +1430,32 @@ class Suite:
         is_(sts, [(200, None)] + [(403, "step_up_required")] * (n - 1),
             "%d concurrent retries with one approval (for a subset of its "
             "fields): exactly one 200" % n)
+        # An approval is bound to its principal and customer.
+        r = self.reveal("ag3", self.cus[3], ["account_id"],
+                        "account_recovery", c3)
+        apr5 = ((r.json or {}).get("error") or {}).get("approval_id")
+        is_(c.req("POST", "/v1/approvals/%s/approve" % apr5, {},
+                  key=self.k("sup1")).status, 200, "another approval")
+        c9 = self.open_case(self.cus[9], "ag3")
+        err_is(self.reveal("ag3", self.cus[9], ["account_id"],
+                           "account_recovery", c9, approval_id=apr5), 403,
+               "step_up_required", "presented for another customer: "
+               "step_up_required")
+        c10 = self.open_case(self.cus[3], "ag2")
+        err_is(self.reveal("ag2", self.cus[3], ["account_id"],
+                           "account_recovery", c10, approval_id=apr5), 403,
+               "step_up_required", "presented by another agent: "
+               "step_up_required")
+        err_is(self.reveal("ag3", self.cus[3], ["account_id"],
+                           "account_recovery", None, approval_id=apr5,
+                           justification="locked out, urgent, verified by "
+                           "phone"), 403, "step_up_required",
+               "presented without its case (break-glass): step_up_required")
+        r = c.req("GET", "/v1/approvals/" + apr5, key=self.k("ag3"))
+        is_((r.json or {}).get("state"), "approved", "none of these spent it")
+        r = self.reveal("ag3", self.cus[3], ["account_id"],
+                        "account_recovery", c3, approval_id=apr5)
+        is_(r.status, 200, "its own request then succeeds")
         # Self-approval: an off-shift supervisor needs a step-up and may
         # not approve it.
         c4 = self.open_case(self.cus[5], "sup_off")
@@ -1645,6 +1673,42 @@ class Suite:
         ok(got.startswith(b"HTTP/1.1 413") and b"content-type: text/plain"
            in head and b"x-request-id" not in head, "a body over body_bytes "
            "+ 1 MiB: 413 text/plain from h2o, connection closed", got[:300])
+        # A chunked body counts the same.
+        def chunked(body):
+            data = body.encode()
+            parts = [data[i:i + 500] for i in range(0, len(data), 500)]
+            head = ("POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    "%s\r\nContent-Type: application/json\r\n"
+                    "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                    % (path, self.k("ag1"))).encode()
+            got = raw_exchange(self.d1.port, head + b"".join(
+                b"%x\r\n%s\r\n" % (len(x), x) for x in parts) +
+                b"0\r\n\r\n", timeout=5 * SLOW)
+            m = re.match(rb"HTTP/1\.1 (\d{3})", got)
+            if m:
+                k = ("customer_reveal", int(m.group(1)))
+                COUNTS[k] = COUNTS.get(k, 0) + 1
+            return got
+        got = chunked(big)
+        ok(got.startswith(b"HTTP/1.1 413") and b'"body_too_large"' in got,
+           "a chunked body over the limit: 413 body_too_large", got[:300])
+        got = chunked('{"fields":["name"],"purpose":"support","case_id":'
+                      '"%s","justification":"%s"}' % (self.c1, "j" * 900))
+        ok(got.startswith(b"HTTP/1.1 200") and b'"view":"clear"' in got,
+           "a chunked body under the limit is read: 200", got[:300])
+        m = re.search(rb"(?i)x-request-id: ([0-9a-f]{32})", got)
+        if got.startswith(b"HTTP/1.1 200") and m:
+            self.allowed_reveals.append((m.group(1).decode(), "ag1",
+                                         self.cus[0], "name"))
+        # Pipelined requests are answered in order.
+        got = raw_exchange(self.d1.port, b"GET /healthz HTTP/1.1\r\nHost: x"
+                           b"\r\n\r\nGET /v1/lookup HTTP/1.1\r\nHost: x\r\n"
+                           b"\r\nGET /nowhere HTTP/1.1\r\nHost: x\r\n"
+                           b"Connection: close\r\n\r\n", timeout=5 * SLOW,
+                           to_eof=True)
+        sts = re.findall(rb"HTTP/1\.1 (\d{3})", got)
+        is_(sts, [b"200", b"405", b"404"], "three pipelined requests: "
+            "answered in order")
         # Headers
         r = c.req("GET", "/v1/customers/" + self.cus[0], key=self.k("ag1"),
                   headers={"X-Pad": "p" * 1100})
@@ -1934,12 +1998,14 @@ class Suite:
         s0 = status()
         ok(re.search(r"^result ok$", s0, re.M), "DIR/vigild.policy says "
            "the first load was ok", s0)
+        gens = [s0]
         write(self.pol, policy_text(billing=True))
         d.signal(signal.SIGHUP)
         end = time.monotonic() + 5 * SLOW
         while time.monotonic() < end and status() == s0:
             time.sleep(0.05)
         s1 = status()
+        gens.append(s1)
         r = c.req("GET", "/healthz")
         ok(re.search(r"^result ok$", s1, re.M) and s1 != s0 and
            r.json.get("policy") in s1 and r.json.get("policy") !=
@@ -1961,6 +2027,7 @@ class Suite:
         while time.monotonic() < end and status() == s1:
             time.sleep(0.05)
         s2 = status()
+        gens.append(s2)
         ok(re.search(r"^result refused$", s2, re.M) and "policy.yaml:" in s2,
            "SIGHUP with a bad policy: vigild.policy says refused, with "
            "file:line", s2)
@@ -1980,6 +2047,11 @@ class Suite:
             time.sleep(0.05)
         ok(re.search(r"^result ok$", status(), re.M),
            "SIGHUP back to the test policy: ok")
+        gens.append(status())
+        g = [int((re.search(r"^generation (\d+)$", x, re.M) or [0, -1])[1])
+             for x in gens]
+        ok(g[0] >= 1 and g == list(range(g[0], g[0] + 4)), "each load "
+           "and reload, refused or not, takes the next generation", g)
         err_is(self.reveal("ag2", self.cus[7], ["email"], "billing", c7),
                403, "purpose_not_allowed", "billing is refused again")
 
@@ -2434,6 +2506,29 @@ class Suite:
                 ok((403, "role_not_allowed") in seen, "route %s %s refused "
                    "a wrong role (403 role_not_allowed)" % (m, pat),
                    repr(sorted(seen, key=str)))
+
+    def logs(self):
+        """vigild's JSON logs: one object a line, no personal data."""
+        secrets = [v for row in self.rows[:10] for v in clear_values(row)]
+        secrets += [PHONE_PROBE, "caller locked out", "vk_"]
+        secrets += list(self.keys.values())
+        bad, lines = [], 0
+        for d in DAEMONS:
+            for line in d.text().splitlines():
+                if not line.startswith("{"):
+                    continue
+                lines += 1
+                try:
+                    json.loads(line)
+                except ValueError:
+                    bad.append((os.path.basename(d.log), "not JSON", line))
+                    continue
+                hit = [x for x in secrets if x in line]
+                if hit:
+                    bad.append((os.path.basename(d.log), hit[0][:12], line))
+        ok(lines > 500 and not bad, "vigild's logs (%d lines): JSON lines "
+           "without a clear value, a submitted phone, a justification or "
+           "an API key" % lines, repr(bad[:3]))
 
     def audit_trail(self):
         p = run(VIGIL, "audit", "verify", self.v, check=False)
