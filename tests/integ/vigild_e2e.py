@@ -424,8 +424,9 @@ def stop_daemon(d, desc, want=0):
 # -----------------------------------------------------------------------------
 # Fixtures
 
-# etc/policy.yaml's rules, with quotas sized for a test: the exporter may
-# reveal 3 times a minute.  {CASE_TTL} and {EXTRA_AGENT_PURPOSE} vary.
+# etc/policy.yaml's rules (keep in step with it), with quotas sized for a
+# test: the exporter may reveal 3 times a minute.  {CASE_TTL},
+# {APPROVAL_TTL} and {EXTRA_AGENT_PURPOSE} vary.
 POLICY = """\
 version: 1
 settings:
@@ -441,7 +442,7 @@ masks:
   region: none
 roles:
   agent:
-    actions: [lookup, view, reveal, case_self_open, case_close, case_read]
+    actions: [lookup, view, reveal, case_self_open]
     reveal:
       purposes:
         support: [name, phone, email]
@@ -1120,6 +1121,11 @@ class Suite:
            "GET own case: 200", r.show())
         r = c.req("GET", "/v1/cases/" + self.c1, key=self.k("adm1"))
         is_(r.status, 200, "GET a case as admin (case_read): 200")
+        err_is(c.req("GET", "/v1/cases/" + self.c1, key=self.k("ag2")), 403,
+               "role_not_allowed", "an agent reading another's case: 403")
+        err_is(c.req("POST", "/v1/cases/%s/close" % self.c1, {},
+                     key=self.k("ag2")), 403, "role_not_allowed",
+               "an agent closing another's case: 403")
         err_is(c.req("GET", "/v1/cases/" + self.c1, key=self.k("ingest1")),
                403, "role_not_allowed", "GET a case as ingest: 403 "
                "role_not_allowed")
