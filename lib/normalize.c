@@ -16,6 +16,8 @@
 #include "vigil/normalize.h"
 #include "vigil/region.h"
 
+#include "textbuf.h"
+
 /* Longest input accepted for any type, in bytes. */
 #define INPUT_MAX	(4 * VG_NORM_MAX)
 
@@ -54,16 +56,7 @@ enum cn_kind {
 	CN_MOBILE,		/* mobile only (it came without any prefix) */
 };
 
-/*
- * An output buffer for vg_mask().  Invariant: len < cap, so there is
- * always room for the NUL; full records that a write did not fit.
- */
-struct wbuf {
-	char	*p;
-	size_t	 len;
-	size_t	 cap;
-	bool	 full;
-};
+/* vg_mask() writes through struct wbuf (lib/textbuf.h). */
 
 /*
  * Decodes one code point at *pp, which must be before end, and advances
@@ -687,49 +680,6 @@ out:
 	return rc;
 }
 
-/* Appends s[0..n) to w, or marks w full when it does not fit. */
-static void
-put(struct wbuf *w, const char *s, size_t n)
-{
-	if (w->full || n > w->cap - 1 - w->len) {
-		w->full = true;
-		return;
-	}
-	memcpy(w->p + w->len, s, n);
-	w->len += n;
-}
-
-/* Appends n stars to w. */
-static void
-stars(struct wbuf *w, size_t n)
-{
-	while (n-- > 0)
-		put(w, "*", 1);
-}
-
-/* Length of the code point starting at s[i] in valid UTF-8 s[0..len). */
-static size_t
-cp_len(const char *s, size_t len, size_t i)
-{
-	size_t n = 1;
-
-	while (i + n < len && ((unsigned char)s[i + n] & 0xc0) == 0x80)
-		n++;
-	return n;
-}
-
-/* Number of code points in valid UTF-8 s[0..len). */
-static size_t
-cp_count(const char *s, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 /* Offset of the last code point in valid UTF-8 s[0..len), len > 0. */
 static size_t
 cp_last(const char *s, size_t len)
@@ -785,27 +735,6 @@ mask_phone(struct wbuf *w, const char *s, size_t len)
 	return;
 opaque:
 	stars(w, 4);
-}
-
-/* "z***@163.com": first character, three stars, domain; "*@163.com". */
-static void
-mask_email(struct wbuf *w, const char *s, size_t len)
-{
-	const char *at = memchr(s, '@', len);
-	size_t llen;
-
-	if (at == NULL || at == s) {
-		stars(w, 4);
-		return;
-	}
-	llen = (size_t)(at - s);
-	if (cp_len(s, len, 0) == llen)
-		stars(w, 1);
-	else {
-		put(w, s, cp_len(s, len, 0));
-		stars(w, 3);
-	}
-	put(w, at, len - llen);
 }
 
 /* "zh***i" for ids of six or more code points, "****" for shorter ones. */

@@ -17,47 +17,12 @@
 
 #include "vigil/policy.h"
 #include "policy_int.h"
+#include "textbuf.h"
 
 /* Code points after the province within which the city must end. */
 #define CITY_SPAN 12
 /* Code points from the start within which a province name must end. */
 #define PROVINCE_SPAN 10
-
-/* The output; invariant len < cap, full records a write that did not fit. */
-struct wbuf {
-	char *p;
-	size_t len, cap;
-	bool full;
-};
-
-static void
-put(struct wbuf *w, const char *s, size_t n)
-{
-	if (w->full || n > w->cap - 1 - w->len) {
-		w->full = true;
-		return;
-	}
-	memcpy(w->p + w->len, s, n);
-	w->len += n;
-}
-
-static void
-stars(struct wbuf *w, size_t n)
-{
-	while (n-- > 0)
-		put(w, "*", 1);
-}
-
-/* Length of the code point at s[i] of valid UTF-8 s[0..len). */
-static size_t
-cp_len(const char *s, size_t len, size_t i)
-{
-	size_t n = 1;
-
-	while (i + n < len && ((unsigned char)s[i + n] & 0xc0) == 0x80)
-		n++;
-	return n;
-}
 
 /* The code point at s[i] of valid UTF-8 s[0..len). */
 static uint32_t
@@ -73,17 +38,6 @@ cp_at(const char *s, size_t len, size_t i)
 	for (k = 1; k < n; k++)
 		c = (c << 6) | (u[k] & 0x3f);
 	return c;
-}
-
-static size_t
-cp_count(const char *s, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			n++;
-	return n;
 }
 
 /* Byte offset of code point k (0-based) of s[0..len), or len. */
@@ -167,28 +121,6 @@ mask_phone(struct wbuf *w, const char *s, size_t len, bool with_cc)
 	return;
 opaque:
 	stars(w, 4);
-}
-
-/* "z***@example.com"; a one-character local part is "*@example.com". */
-static void
-mask_email(struct wbuf *w, const char *s, size_t len)
-{
-	const char *at = memchr(s, '@', len);
-	size_t llen, first;
-
-	if (at == NULL || at == s || at == s + len - 1) {
-		stars(w, 4);
-		return;
-	}
-	llen = (size_t)(at - s);
-	first = cp_len(s, len, 0);
-	if (first >= llen)
-		stars(w, 1);
-	else {
-		put(w, s, first);
-		stars(w, 3);
-	}
-	put(w, at, len - llen);
 }
 
 /* Account ids with an '@' as e-mail; others "z***ng" (first and last

@@ -65,6 +65,7 @@ struct vg_vault {
 	uint32_t current_epoch;
 	uint64_t generation;		/* key_generation the keys came from */
 	int in_txn;
+	int in_read;		/* inside vg_vault_read_begin() */
 	const char *key_source;
 	unsigned char *blob;		/* VG_BLOB_MAX scratch */
 	/* The record a lookup just confirmed, still in blob: the get that
@@ -588,7 +589,7 @@ vg_vault_close(struct vg_vault *v)
 	if (v == NULL)
 		return;
 	if (v->store != NULL) {
-		if (v->in_txn)
+		if (v->in_txn || v->in_read)
 			v->store->ops->rollback(v->store);
 		v->store->ops->close(v->store);
 	}
@@ -610,12 +611,34 @@ vg_vault_schema(const struct vg_vault *v)
  */
 
 int
+vg_vault_read_begin(struct vg_vault *v)
+{
+	int rc;
+
+	if (v->in_txn || v->in_read)
+		return VG_EINVAL;
+	if ((rc = v->store->ops->read_begin(v->store)) != 0)
+		return rc;
+	v->in_read = 1;
+	return 0;
+}
+
+int
+vg_vault_read_end(struct vg_vault *v)
+{
+	if (!v->in_read)
+		return 0;
+	v->in_read = 0;
+	return v->store->ops->read_end(v->store);
+}
+
+int
 vg_vault_begin(struct vg_vault *v)
 {
 	uint64_t gen;
 	int rc;
 
-	if (v->in_txn)
+	if (v->in_txn || v->in_read)
 		return VG_EINVAL;
 	v->cache_valid = false;
 	rc = v->store->ops->begin(v->store);
@@ -1269,7 +1292,8 @@ vg_vault_lookup(struct vg_vault *v, int field, const char *value, size_t len,
 	vg_blind_index(d, v->sec->field_key[field], canon, clen);
 	v->cache_valid = false;
 	/* One read snapshot for the probe and the confirmations. */
-	if (!v->in_txn && (rc = v->store->ops->read_begin(v->store)) != 0) {
+	if (!v->in_txn && !v->in_read &&
+	    (rc = v->store->ops->read_begin(v->store)) != 0) {
 		sodium_memzero(canon, sizeof(canon));
 		return rc;
 	}
@@ -1300,7 +1324,7 @@ vg_vault_lookup(struct vg_vault *v, int field, const char *value, size_t len,
 			v->cache_valid = true;
 		}
 	}
-	if (!v->in_txn) {
+	if (!v->in_txn && !v->in_read) {
 		int rc2 = v->store->ops->read_end(v->store);
 
 		if (rc == 0)

@@ -68,6 +68,13 @@ VG_MUST_CHECK int vg_vault_begin(struct vg_vault *v);
 VG_MUST_CHECK int vg_vault_commit(struct vg_vault *v);
 void vg_vault_rollback(struct vg_vault *v);
 
+/* A read snapshot across several reads (a request's case, approval and
+ * customer): one storage transaction instead of one per read, so every
+ * read sees the same state and the per-transaction locking is paid
+ * once.  No write may be made inside (vg_vault_begin returns VG_EINVAL);
+ * end it first.  vg_vault_read_end is a no-op outside a snapshot. */
+VG_MUST_CHECK int vg_vault_read_begin(struct vg_vault *v);
+int vg_vault_read_end(struct vg_vault *v);
 /* Bulk mode for large imports: storage keeps far more in memory (up to
  * about 2 GiB) until commit.  Returns 0 or a storage error. */
 int vg_vault_bulk(struct vg_vault *v, bool on);

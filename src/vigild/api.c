@@ -823,10 +823,18 @@ h_customer_reveal(struct rq *q, json_t *body)
 	c.in.now = q->now;
 	c.in.justification_len = r.justification != NULL ?
 	    strlen(r.justification) : 0;
+	/* One read snapshot for the case, the approval and the record;
+	 * ended before any write (an approval spent or requested). */
+	if (vg_vault_read_begin(q->w->vault) != 0) {
+		pending_free(p);
+		return fail_now(q, 500, "internal", NULL, "the vault cannot be "
+		    "read");
+	}
 	if (r.case_id != NULL) {
 		unsigned char raw[VG_IDBYTES];
 
 		if (vg_token_parse(raw, "case_", r.case_id) != 0) {
+			vg_vault_read_end(q->w->vault);
 			pending_free(p);
 			return fail_now(q, 400, "invalid_field", "case_id",
 			    "\"case_id\" is not a case id");
@@ -834,6 +842,7 @@ h_customer_reveal(struct rq *q, json_t *body)
 		snprintf(p->case_id, sizeof(p->case_id), "%s", r.case_id);
 		rc = vg_case_get(q->w->vault, r.case_id, &kase);
 		if (rc != 0 && rc != VG_ENOTFOUND) {
+			vg_vault_read_end(q->w->vault);
 			pending_free(p);
 			return fail_now(q, 500, "internal", NULL, "cases "
 			    "cannot be read (%s)", vg_strerror(rc));
@@ -861,10 +870,13 @@ h_customer_reveal(struct rq *q, json_t *body)
 	rc = vg_quota_decide(q->s->quota, q->who.id, id, q->now, false,
 	    reveal_decide, &c);
 	if (rc < 0) {
+		vg_vault_read_end(q->w->vault);
 		pending_free(p);
 		return fail_now(q, 500, "internal", NULL, "quota state "
 		    "unavailable");
 	}
+	if (c.d.verdict != VG_ALLOW || strcmp(c.d.reason, VG_R_APPROVED) == 0)
+		vg_vault_read_end(q->w->vault);
 	if (c.d.verdict == VG_ALLOW && strcmp(c.d.reason, VG_R_APPROVED) ==
 	    0) {
 		/* The approval is spent now, atomically; a concurrent retry
@@ -931,6 +943,7 @@ h_customer_reveal(struct rq *q, json_t *body)
 
 	/* Allowed: decrypt only what was asked, answer after the audit. */
 	rc = vg_vault_get(q->w->vault, id, mask, VG_VIEW_CLEAR, rec);
+	vg_vault_read_end(q->w->vault);
 	if (rc != 0) {
 		vg_record_clear(rec);
 		snprintf(p->decision, sizeof(p->decision), rc == VG_ENOTFOUND ?
