@@ -596,6 +596,30 @@ lazy(struct vg_store *s, int i)
 	return q->st[i];
 }
 
+/*
+ * Runs the lazily prepared statement `which` with ?1 = key and reads its
+ * one row with read(); VG_ENOTFOUND when there is none.
+ */
+static int
+get_one(struct vg_store *s, int which, const char *key,
+    int (*read)(sqlite3_stmt *st, void *out), void *out)
+{
+	sqlite3_stmt *st = lazy(s, which);
+	int rc;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = read(st, out);
+	else
+		rc = rc == SQLITE_DONE ? VG_ENOTFOUND : VG_ESTORE;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
 static int
 sq_principal_put(struct vg_store *s, const struct vg_principal *p)
 {
@@ -629,24 +653,16 @@ read_principal(sqlite3_stmt *st, struct vg_principal *p)
 }
 
 static int
+read_principal_row(sqlite3_stmt *st, void *out)
+{
+	read_principal(st, out);
+	return 0;
+}
+
+static int
 sq_principal_get(struct vg_store *s, const char *id, struct vg_principal *p)
 {
-	sqlite3_stmt *st = lazy(s, ST_PR_GET);
-	int rc;
-
-	if (st == NULL)
-		return VG_ESTORE;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		read_principal(st, p);
-		rc = 0;
-	} else {
-		rc = rc == SQLITE_DONE ? VG_ENOTFOUND : VG_ESTORE;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc;
+	return get_one(s, ST_PR_GET, id, read_principal_row, p);
 }
 
 static int
@@ -726,22 +742,15 @@ read_apikey(sqlite3_stmt *st, struct vg_apikey_row *k)
 }
 
 static int
+read_apikey_row(sqlite3_stmt *st, void *out)
+{
+	return read_apikey(st, out);
+}
+
+static int
 sq_apikey_get(struct vg_store *s, const char *key_id, struct vg_apikey_row *k)
 {
-	sqlite3_stmt *st = lazy(s, ST_AK_GET);
-	int rc;
-
-	if (st == NULL)
-		return VG_ESTORE;
-	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = read_apikey(st, k);
-	else
-		rc = rc == SQLITE_DONE ? VG_ENOTFOUND : VG_ESTORE;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc;
+	return get_one(s, ST_AK_GET, key_id, read_apikey_row, k);
 }
 
 static int
@@ -810,36 +819,28 @@ read_id(sqlite3_stmt *st, int col, unsigned char *out)
 }
 
 static int
+read_case(sqlite3_stmt *st, void *out)
+{
+	struct vg_case *c = out;
+
+	memset(c, 0, sizeof(*c));
+	copy_text(c->id, sizeof(c->id), sqlite3_column_text(st, 0));
+	copy_text(c->assignee, sizeof(c->assignee), sqlite3_column_text(st, 2));
+	copy_text(c->opened_by, sizeof(c->opened_by),
+	    sqlite3_column_text(st, 3));
+	copy_text(c->channel, sizeof(c->channel), sqlite3_column_text(st, 4));
+	copy_text(c->state, sizeof(c->state), sqlite3_column_text(st, 5));
+	c->self_opened = sqlite3_column_int(st, 6) != 0;
+	c->created = sqlite3_column_int64(st, 7);
+	c->expires = sqlite3_column_int64(st, 8);
+	c->closed = sqlite3_column_int64(st, 9);
+	return read_id(st, 1, c->customer);
+}
+
+static int
 sq_case_get(struct vg_store *s, const char *id, struct vg_case *c)
 {
-	sqlite3_stmt *st = lazy(s, ST_CASE_GET);
-	int rc;
-
-	if (st == NULL)
-		return VG_ESTORE;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		memset(c, 0, sizeof(*c));
-		copy_text(c->id, sizeof(c->id), sqlite3_column_text(st, 0));
-		rc = read_id(st, 1, c->customer);
-		copy_text(c->assignee, sizeof(c->assignee),
-		    sqlite3_column_text(st, 2));
-		copy_text(c->opened_by, sizeof(c->opened_by),
-		    sqlite3_column_text(st, 3));
-		copy_text(c->channel, sizeof(c->channel),
-		    sqlite3_column_text(st, 4));
-		copy_text(c->state, sizeof(c->state),
-		    sqlite3_column_text(st, 5));
-		c->self_opened = sqlite3_column_int(st, 6) != 0;
-		c->created = sqlite3_column_int64(st, 7);
-		c->expires = sqlite3_column_int64(st, 8);
-		c->closed = sqlite3_column_int64(st, 9);
-	} else
-		rc = rc == SQLITE_DONE ? VG_ENOTFOUND : VG_ESTORE;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc;
+	return get_one(s, ST_CASE_GET, id, read_case, c);
 }
 
 static int
@@ -888,39 +889,31 @@ sq_approval_put(struct vg_store *s, const struct vg_approval *a)
 }
 
 static int
+read_approval(sqlite3_stmt *st, void *out)
+{
+	struct vg_approval *a = out;
+
+	memset(a, 0, sizeof(*a));
+	copy_text(a->id, sizeof(a->id), sqlite3_column_text(st, 0));
+	copy_text(a->principal, sizeof(a->principal),
+	    sqlite3_column_text(st, 1));
+	a->fields = (uint32_t)sqlite3_column_int64(st, 3);
+	copy_text(a->purpose, sizeof(a->purpose), sqlite3_column_text(st, 4));
+	copy_text(a->case_id, sizeof(a->case_id), sqlite3_column_text(st, 5));
+	copy_text(a->why, sizeof(a->why), sqlite3_column_text(st, 6));
+	copy_text(a->state, sizeof(a->state), sqlite3_column_text(st, 7));
+	copy_text(a->decided_by, sizeof(a->decided_by),
+	    sqlite3_column_text(st, 8));
+	a->created = sqlite3_column_int64(st, 9);
+	a->expires = sqlite3_column_int64(st, 10);
+	a->decided = sqlite3_column_int64(st, 11);
+	return read_id(st, 2, a->customer);
+}
+
+static int
 sq_approval_get(struct vg_store *s, const char *id, struct vg_approval *a)
 {
-	sqlite3_stmt *st = lazy(s, ST_APR_GET);
-	int rc;
-
-	if (st == NULL)
-		return VG_ESTORE;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		memset(a, 0, sizeof(*a));
-		copy_text(a->id, sizeof(a->id), sqlite3_column_text(st, 0));
-		copy_text(a->principal, sizeof(a->principal),
-		    sqlite3_column_text(st, 1));
-		rc = read_id(st, 2, a->customer);
-		a->fields = (uint32_t)sqlite3_column_int64(st, 3);
-		copy_text(a->purpose, sizeof(a->purpose),
-		    sqlite3_column_text(st, 4));
-		copy_text(a->case_id, sizeof(a->case_id),
-		    sqlite3_column_text(st, 5));
-		copy_text(a->why, sizeof(a->why), sqlite3_column_text(st, 6));
-		copy_text(a->state, sizeof(a->state),
-		    sqlite3_column_text(st, 7));
-		copy_text(a->decided_by, sizeof(a->decided_by),
-		    sqlite3_column_text(st, 8));
-		a->created = sqlite3_column_int64(st, 9);
-		a->expires = sqlite3_column_int64(st, 10);
-		a->decided = sqlite3_column_int64(st, 11);
-	} else
-		rc = rc == SQLITE_DONE ? VG_ENOTFOUND : VG_ESTORE;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc;
+	return get_one(s, ST_APR_GET, id, read_approval, a);
 }
 
 static int
