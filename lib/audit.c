@@ -868,6 +868,7 @@ vg_audit_status(struct vg_audit *a, struct vg_audit_status *st)
 	st->mac_epoch = a->pub_epoch;
 	st->torn_bytes = a->torn_bytes;
 	st->witness_failures = (uint64_t)a->pub_sink_error;
+	st->failed = a->failed != 0;
 	memcpy(st->root, a->pub_root, VG_HASHBYTES);
 	pthread_mutex_unlock(&a->mu);
 	vg_note_vkey_format(&a->key, st->vkey, sizeof(st->vkey));

@@ -309,3 +309,13 @@ vg_approval_use(struct vg_vault *v, const char *id, const char *principal,
 		*why = "the approval was already used";
 	return rc;
 }
+
+int
+vg_approval_restore(struct vg_vault *v, const char *id)
+{
+	struct vg_store *s = vg__vault_store(v);
+
+	if (!token_ok("apr_", id))
+		return VG_EINVAL;
+	return s->ops->approval_move(s, id, "used", "approved", NULL, 0);
+}

@@ -119,6 +119,8 @@ struct vg_audit_status {
 	uint64_t torn_bytes;		/* cut from the tail at open */
 	uint64_t witness_failures;	/* checkpoint deliveries that failed
 					 * (directories and sink) */
+	bool failed;			/* a write failed: every append fails
+					 * until the log is reopened */
 	unsigned char root[VG_HASHBYTES];
 	char vkey[VG_VKEY_MAX];		/* the chain's verifier key */
 };

@@ -131,4 +131,9 @@ VG_MUST_CHECK int vg_approval_use(struct vg_vault *v, const char *id,
     uint32_t fields, const char *purpose, const char *case_id, int64_t now,
     const char **why);
 
+/* Gives back an approval spent by a reveal that was then not answered
+ * (its audit entry could not be written): used -> approved.  Returns 0
+ * or VG_EEXIST when it is not in state used. */
+VG_MUST_CHECK int vg_approval_restore(struct vg_vault *v, const char *id);
+
 #endif

@@ -93,6 +93,7 @@ struct pending {
 	void (*apply)(struct worker *w, struct pending *p);
 	int64_t now;
 	char target[VG_PRINCIPAL_ID_MAX + 1];	/* assignee, principal */
+	char spent[VG_APR_STRLEN];		/* approval a reveal used */
 	char item[VG_CASE_STRLEN];		/* case or approval id */
 	bool flag;				/* approve / suspend */
 	struct vg_case kase;			/* a case to open */
@@ -428,13 +429,70 @@ pending_error(struct pending *p, int status, const char *code,
 	snprintf(p->code, sizeof(p->code), "%s", code);
 }
 
-/* An error found by apply(), after the entries were submitted: the body
- * is closed here, as pending_submit() would have. */
+/* A follow-up entry: the change an earlier entry allowed was not made. */
+struct followup {
+	struct vg_audit_entry e;
+	unsigned char customer[VG_IDBYTES];
+	char principal[VG_PRINCIPAL_ID_MAX + 1];
+	char action[32];
+	char case_id[VG_CASE_STRLEN];
+	char reason[40];
+	char request_id[33];
+	char client[64];
+	char detail[VG_AUDIT_STR_MAX + 1];
+};
+
 static void
-apply_error(struct pending *p, int status, const char *code, const char *msg)
+followup_done(void *ctx, int rc, uint64_t first_seq)
 {
+	(void)rc;
+	(void)first_seq;
+	free(ctx);
+}
+
+/*
+ * An error found by apply(), after the entry allowing the change was
+ * durable: the log gets a second entry (same request id, decision deny,
+ * the reason) so that it never shows a change that did not happen as
+ * made, e.g. two approvers of one request.  The body is closed here, as
+ * pending_submit() would have.
+ */
+static void
+apply_error(struct worker *w, struct pending *p, int status, const char *code,
+    const char *msg)
+{
+	struct followup *f = calloc(1, sizeof(*f));
+
 	pending_error(p, status, code, "%s", msg);
 	jb_str(&p->body, "}}");
+	if (f == NULL) {
+		atomic_fetch_add(&w->srv->audit_errors, 1);
+		return;
+	}
+	snprintf(f->principal, sizeof(f->principal), "%s", p->principal);
+	snprintf(f->action, sizeof(f->action), "%s", p->action);
+	snprintf(f->case_id, sizeof(f->case_id), "%s", p->case_id);
+	snprintf(f->reason, sizeof(f->reason), "%s", code);
+	snprintf(f->request_id, sizeof(f->request_id), "%s", p->request_id);
+	snprintf(f->client, sizeof(f->client), "%s", p->client);
+	snprintf(f->detail, sizeof(f->detail), "not_applied");
+	f->e.principal = f->principal;
+	f->e.action = f->action;
+	f->e.decision = "deny";
+	f->e.reason = f->reason;
+	f->e.request_id = f->request_id;
+	f->e.client = f->client;
+	f->e.detail = f->detail;
+	if (f->case_id[0] != '\0')
+		f->e.case_id = f->case_id;
+	if (p->n > 0 && p->e[0].customer != NULL) {
+		memcpy(f->customer, p->e[0].customer, VG_IDBYTES);
+		f->e.customer = f->customer;
+	}
+	if (vg_audit_submit(w->srv->audit, &f->e, 1, followup_done, f) != 0) {
+		atomic_fetch_add(&w->srv->audit_errors, 1);
+		free(f);
+	}
 }
 
 static void
@@ -490,6 +548,11 @@ pending_submit(struct rq *q, struct pending *p)
 	if (rc != 0) {
 		q->w->inflight--;
 		atomic_fetch_add(&q->s->audit_errors, 1);
+		/* Nothing was revealed: the approval is not spent. */
+		if (p->spent[0] != '\0' &&
+		    vg_approval_restore(q->w->vault, p->spent) != 0)
+			log_event(q->s, "warn", "approval not restored",
+			    "\"request_id\":\"%s\"", p->request_id);
 		pending_free(p);
 		return fail_now(q, 503, "audit_unavailable", NULL, "the audit "
 		    "log cannot be written; nothing was done or revealed");
@@ -521,6 +584,12 @@ api_on_done(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
 			struct jb b = { 0 };
 
 			atomic_fetch_add(&w->srv->audit_errors, 1);
+			/* Nothing was revealed: the approval is not spent. */
+			if (p->spent[0] != '\0' &&
+			    vg_approval_restore(w->vault, p->spent) != 0)
+				log_event(w->srv, "warn", "approval not "
+				    "restored", "\"request_id\":\"%s\"",
+				    p->request_id);
 			error_body(&b, "audit_unavailable", "the audit log "
 			    "cannot be written; nothing was done or revealed",
 			    NULL, p->request_id);
@@ -970,6 +1039,7 @@ h_customer_reveal(struct rq *q, json_t *body)
 	} else if (used_approval) {
 		snprintf(p->detail, sizeof(p->detail), "approval=%s",
 		    r.approval_id);
+		snprintf(p->spent, sizeof(p->spent), "%s", r.approval_id);
 	}
 	vg_id_format(ids, id);
 	jb_str(&p->body, "{\"id\":");
@@ -1170,7 +1240,7 @@ apply_case_open(struct worker *w, struct pending *p)
 		log_event(w->srv, "error", "audited case open failed",
 		    "\"request_id\":\"%s\",\"error\":\"%s\"", p->request_id,
 		    vg_strerror(rc));
-		apply_error(p, 500, "internal", "the case could not be stored");
+		apply_error(w, p, 500, "internal", "the case could not be stored");
 		return;
 	}
 	if (vg_quota_add_case(w->srv->quota, p->kase.assignee, p->now) != 0)
@@ -1262,7 +1332,7 @@ apply_case_change(struct worker *w, struct pending *p)
 	else
 		rc = vg_case_close(w->vault, p->item, p->now, &c);
 	if (rc == VG_EEXIST) {
-		apply_error(p, 409, "case_already_closed", "the case was "
+		apply_error(w, p, 409, "case_already_closed", "the case was "
 		    "closed meanwhile");
 		return;
 	}
@@ -1270,7 +1340,7 @@ apply_case_change(struct worker *w, struct pending *p)
 		log_event(w->srv, "error", "audited case change failed",
 		    "\"request_id\":\"%s\",\"error\":\"%s\"", p->request_id,
 		    vg_strerror(rc));
-		apply_error(p, 500, "internal", "the case could not be "
+		apply_error(w, p, 500, "internal", "the case could not be "
 		    "changed");
 		return;
 	}
@@ -1398,7 +1468,7 @@ apply_approval(struct worker *w, struct pending *p)
 	rc = vg_approval_decide(w->vault, p->item, p->flag, p->principal,
 	    p->now, &a);
 	if (rc == VG_EEXIST) {
-		apply_error(p, 409, "approval_decided", "the request was "
+		apply_error(w, p, 409, "approval_decided", "the request was "
 		    "decided meanwhile or has expired");
 		return;
 	}
@@ -1406,7 +1476,7 @@ apply_approval(struct worker *w, struct pending *p)
 		log_event(w->srv, "error", "audited approval failed",
 		    "\"request_id\":\"%s\",\"error\":\"%s\"", p->request_id,
 		    vg_strerror(rc));
-		apply_error(p, 500, "internal", "the approval could not be "
+		apply_error(w, p, 500, "internal", "the approval could not be "
 		    "stored");
 		return;
 	}
@@ -1512,7 +1582,7 @@ apply_principal(struct worker *w, struct pending *p)
 		log_event(w->srv, "error", "audited principal change failed",
 		    "\"request_id\":\"%s\",\"error\":\"%s\"", p->request_id,
 		    vg_strerror(rc));
-		apply_error(p, 500, "internal", "the principal could not be "
+		apply_error(w, p, 500, "internal", "the principal could not be "
 		    "changed");
 		return;
 	}
@@ -1699,15 +1769,17 @@ h_healthz(struct rq *q)
 {
 	struct vg_audit_status st;
 	struct jb b = { 0 };
+	const char *state;
 	int rc;
 
 	vg_audit_status(q->s->audit, &st);
+	state = atomic_load(&q->s->stopping) ? "stopping" :
+	    st.failed ? "audit_failed" : "ok";
 	jb_fmt(&b, "{\"status\":\"%s\",\"version\":\"%s\",\"audit_entries\":"
-	    "%llu,\"policy\":\"%s\",\"uptime_s\":%lld}",
-	    atomic_load(&q->s->stopping) ? "stopping" : "ok", VG_VERSION,
+	    "%llu,\"policy\":\"%s\",\"uptime_s\":%lld}", state, VG_VERSION,
 	    (unsigned long long)st.size, vg_policy_digest(q->pol->p),
 	    (long long)(q->now - q->s->started));
-	rc = b.oom ? -1 : send_now(q, atomic_load(&q->s->stopping) ? 503 : 200,
+	rc = b.oom ? -1 : send_now(q, strcmp(state, "ok") == 0 ? 200 : 503,
 	    "application/json", b.buf, b.len);
 	jb_free(&b);
 	return rc;
@@ -1734,6 +1806,30 @@ peer(h2o_req_t *req, char *out, size_t cap)
 	else if (ss.ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
 		    out, (socklen_t)cap);
+}
+
+/* The audit action of a route (what its handler writes). */
+static const char *
+audit_action(enum route_id r)
+{
+	switch (r) {
+	case R_CUSTOMER_CREATE: return "create";
+	case R_CUSTOMER_GET: return "view";
+	case R_CUSTOMER_REVEAL: return "reveal";
+	case R_LOOKUP: return "lookup";
+	case R_CASE_OPEN: return "case.open";
+	case R_CASE_GET: return "case.read";
+	case R_CASE_ASSIGN: return "case.assign";
+	case R_CASE_CLOSE: return "case.close";
+	case R_APPROVAL_GET: return "approval.read";
+	case R_APPROVAL_APPROVE: return "approval.approve";
+	case R_APPROVAL_REJECT: return "approval.reject";
+	case R_PRINCIPAL_GET: return "principal.read";
+	case R_PRINCIPAL_SUSPEND: return "principal.suspend";
+	case R_PRINCIPAL_REINSTATE: return "principal.reinstate";
+	case R_AUDIT_PROOF: return "audit.proof";
+	default: return "request";
+	}
 }
 
 /* The Bearer token, or NULL. */
@@ -1845,12 +1941,16 @@ api_handle(struct worker *w, h2o_req_t *req)
 	if (strcmp(q.who.state, "active") != 0) {
 		/* A suspended principal's every request is refused, and
 		 * audited: a suspended insider still trying is a signal. */
-		struct pending *p = pending_new(&q, q.m.def->name);
+		struct pending *p = pending_new(&q, audit_action(q.m.def->id));
+		unsigned char cid[VG_IDBYTES];
 
 		if (p == NULL) {
 			rc = -1;
 			goto out;
 		}
+		if (q.m.def->param == P_CUSTOMER &&
+		    vg_id_parse(cid, q.m.param) == 0)
+			pending_entry(p, cid);
 		snprintf(p->decision, sizeof(p->decision), "deny");
 		snprintf(p->reason, sizeof(p->reason), "%s", VG_R_SUSPENDED);
 		metrics_decision(&w->m, 1, VG_R_SUSPENDED);

@@ -31,13 +31,14 @@ fail(struct body_err *e, int status, const char *code, const char *field,
 	return -1;
 }
 
-/* A key safe to repeat in an error: [a-z0-9_], 1 to 40 bytes. */
+/* A key safe to repeat in an error: [a-z][a-z0-9_]*, at most 40 bytes
+ * (a leading letter: a number used as a key may be a phone number). */
 static const char *
 safe_key(const char *k)
 {
 	size_t n = strlen(k);
 
-	if (n == 0 || n > 40 ||
+	if (n == 0 || n > 40 || k[0] < 'a' || k[0] > 'z' ||
 	    strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
 		return "(not shown)";
 	return k;

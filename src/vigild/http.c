@@ -149,7 +149,7 @@ static int
 listen_socket(const struct config *c, char *err, size_t cap)
 {
 	struct addrinfo hints, *ai = NULL;
-	char port[8];
+	char port[12];
 	int fd, on = 1, rc;
 
 	memset(&hints, 0, sizeof(hints));
@@ -212,6 +212,42 @@ tls_setup(struct server *s, char *err, size_t cap)
 	    SSL_OP_NO_RENEGOTIATION);
 	s->ssl_ctx = ctx;
 	return 0;
+}
+
+/*
+ * Every worker listens on its own SO_REUSEPORT socket, which would also
+ * let a second vigild (same user) bind the same address and take part
+ * of the traffic under its own quotas.  A plain bind first tells whether
+ * anyone holds the address.
+ */
+int
+http_address_free(const struct config *c, char *err, size_t cap)
+{
+	struct addrinfo hints, *ai = NULL;
+	char port[12];
+	int fd, on = 1, ok;
+
+	if (c->listen_port == 0)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+	snprintf(port, sizeof(port), "%u", c->listen_port);
+	if (getaddrinfo(c->listen_host[0] != '\0' ? c->listen_host : NULL,
+	    port, &hints, &ai) != 0)
+		return 0;	/* listen_socket() reports it */
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ok = fd >= 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == 0 &&
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+	if (!ok)
+		snprintf(err, cap, "cannot listen on %s:%u: %s (another vigild?)",
+		    c->listen_host, c->listen_port, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return ok ? 0 : -1;
 }
 
 int

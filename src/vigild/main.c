@@ -91,13 +91,32 @@ policy_status(struct server *s, const char *result, const char *detail)
 		(void)unlink(tmp);
 }
 
+/* The log says which policy decided what followed. */
+static void
+policy_audit(struct server *s)
+{
+	struct vg_audit_entry e;
+	char detail[64];
+	struct polref *r = policy_get(s);
+
+	memset(&e, 0, sizeof(e));
+	snprintf(detail, sizeof(detail), "digest=%s", vg_policy_digest(r->p));
+	policy_put(r);
+	e.principal = "vigild";
+	e.action = "policy.load";
+	e.decision = "allow";
+	e.reason = VG_R_OK;
+	e.client = "vigild";
+	e.detail = detail;
+	if (vg_audit_append(s->audit, &e, NULL) != 0)
+		log_event(s, "error", "audit log unavailable", NULL);
+}
+
 int
 policy_reload(struct server *s, char *err, size_t cap)
 {
-	struct vg_audit_entry e;
 	struct vg_policy *p = NULL;
 	struct polref *r, *old;
-	char detail[64];
 
 	if (vg_policy_load(s->cfg.policy, &s->schema, &p, err, cap) != 0) {
 		s->pol_generation++;
@@ -121,23 +140,32 @@ policy_reload(struct server *s, char *err, size_t cap)
 		policy_put(old);
 	atomic_fetch_add(&s->gm.policy_reloads, 1);
 	policy_status(s, "ok", vg_policy_digest(p));
-	/* The log says which policy decided what followed. */
-	memset(&e, 0, sizeof(e));
-	snprintf(detail, sizeof(detail), "digest=%s", vg_policy_digest(p));
-	e.principal = "vigild";
-	e.action = "policy.load";
-	e.decision = "allow";
-	e.reason = VG_R_OK;
-	e.client = "vigild";
-	e.detail = detail;
-	if (s->audit != NULL && vg_audit_append(s->audit, &e, NULL) != 0)
-		log_event(s, "error", "audit log unavailable", NULL);
+	if (s->audit != NULL)
+		policy_audit(s);
 	return 0;
 }
 
 /*-----------------------------------------------------------------------------
  * Start and stop
  */
+
+/* Reads the vault's schema and identity (the vault must open). */
+static int
+open_vault(struct server *s, char *err, size_t cap)
+{
+	struct vg_vault *v = NULL;
+
+	if (vg_vault_open(s->cfg.dir, &v, err, cap) != 0)
+		return -1;
+	s->schema = *vg_vault_schema(v);
+	if (vg_vault_id(v, s->vault_id) != 0) {
+		vg_vault_close(v);
+		snprintf(err, cap, "the vault has no audit identity");
+		return -1;
+	}
+	vg_vault_close(v);
+	return 0;
+}
 
 static int
 open_audit(struct server *s, char *err, size_t cap)
@@ -152,9 +180,7 @@ open_audit(struct server *s, char *err, size_t cap)
 
 	if ((rc = vg_vault_open(s->cfg.dir, &v, err, cap)) != 0)
 		return -1;
-	s->schema = *vg_vault_schema(v);
-	if (vg_vault_id(v, s->vault_id) != 0 ||
-	    vg_vault_audit_seed(v, s->cfg.node, seed) != 0) {
+	if (vg_vault_audit_seed(v, s->cfg.node, seed) != 0) {
 		vg_vault_close(v);
 		snprintf(err, cap, "the vault has no audit identity");
 		return -1;
@@ -415,21 +441,30 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (open_audit(s, err, sizeof(err)) != 0) {
-		fprintf(stderr, "vigild: audit log: %s\n", err);
+	/* The vault and the policy first: a bad policy or --check never
+	 * touches the audit chain. */
+	if (open_vault(s, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigild: vault: %s\n", err);
 		return 1;
 	}
 	if (policy_reload(s, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigild: policy: %s\n", err);
-		(void)vg_audit_close(s->audit);
 		return 1;
 	}
 	if (check) {
 		printf("vigild: configuration and policy %s (%s) are valid\n",
 		    s->cfg.policy, vg_policy_digest(s->pol->p));
-		(void)vg_audit_close(s->audit);
 		policy_put(s->pol);
 		return 0;
+	}
+	if (http_address_free(&s->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigild: %s\n", err);
+		policy_put(s->pol);
+		return 1;
+	}
+	if (open_audit(s, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigild: audit log: %s\n", err);
+		return 1;
 	}
 	if (vg_quota_new(&s->quota) != 0 ||
 	    rebuild_quotas(s, err, sizeof(err)) != 0) {
@@ -443,6 +478,7 @@ main(int argc, char **argv)
 		(void)vg_audit_close(s->audit);
 		return 1;
 	}
+	policy_audit(s);
 	if (write_pidfile(s) != 0)
 		log_event(s, "warn", "cannot write vigild.pid", NULL);
 	log_event(s, "info", "listening", "\"address\":\"%s:%u\","
