@@ -54,7 +54,8 @@ tk=$("$BIN/vigil" principal add "$work/v" --id ticketing --org acme \
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN/vigild" --dir "$work/v" --listen "127.0.0.1:$port" \
-    --policy "$HERE/policy.yaml" --log "$work/vigild.log" &
+    --policy "$HERE/policy.yaml" --log "$work/vigild.log" \
+    ${BENCH_BROKER_CONFIG:+--config "$BENCH_BROKER_CONFIG"} &
 pid=$!
 n=0
 until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do
