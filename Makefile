@@ -139,7 +139,13 @@ $(BUILD)/tests/libfailio.so: tests/integ/failio.c
 	$(Q)$(CC) -std=c11 -O1 -g $(WARN) $(DEFS) -fPIC -shared -o $@ $< -ldl
 
 tests: all $(T_BIN) $(BUILD)/tests/libfailio.so
-benchbins: all $(B_BIN)
+benchbins: all $(B_BIN) $(BUILD)/bench/loadgen
+
+# The open-loop load generator of bench/broker (no libvigil).
+$(BUILD)/bench/loadgen: bench/broker/loadgen.c
+	@mkdir -p $(dir $@)
+	$(say) CC $<
+	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -D_GNU_SOURCE -o $@ $<
 
 # libFuzzer harnesses: clang builds the library sources with the fuzzer,
 # and vigild's pure parsers (routing, bodies), which need no h2o.

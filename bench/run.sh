@@ -206,8 +206,10 @@ replays prepared requests for ${BENCH_BROKER_SECONDS:-10} s per point:
   entry written and fdatasync'ed (group commit) before the answer;
 - **lookup**: \`POST /v1/lookup\` by phone: normalise, blind-index probe,
   masked record, audit entry durable before the answer;
-- **rate**: reveals offered at a fixed rate by hey (200 workers, each
-  rate-limited) for latency percentiles at that load.
+- **rate**: reveals offered at a fixed rate by bench/broker/loadgen.c, an
+  open-loop generator (128 keep-alive connections; each request's latency
+  counts from when it was due, so queueing is not hidden), for latency
+  percentiles at that load.
 
 Every run ends with \`vigil audit verify\` over the vault (the script fails
 otherwise) and counts non-2xx answers.

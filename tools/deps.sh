@@ -15,7 +15,7 @@ libyaml-dev tzdata openssl"
 # security and pgaudit.  Only `make bench` asks for these.
 if [ "${1:-}" = "--bench" ]; then
 	shift
-	PKGS="$PKGS postgresql postgresql-contrib postgresql-15-pgaudit hey"
+	PKGS="$PKGS postgresql postgresql-contrib postgresql-15-pgaudit"
 fi
 
 missing=""

@@ -6,7 +6,8 @@
 #           check, quota, decrypt two fields, audit entry durable
 #           (group commit, fdatasync) before the answer;
 #   lookup  POST /v1/lookup: exact phone lookup, masked record, audited.
-#   rate    reveals at a fixed rate (hey -q) for latency percentiles.
+#   rate    reveals offered at a fixed rate by bench/broker/loadgen.c
+#           (open loop) for latency percentiles at that rate.
 #
 # Prints one summary line per run on stdout, e.g.
 #   broker reveal conns=64 rps=41234.5 p50_ms=1.2 p99_ms=3.4 non2xx=0
@@ -14,7 +15,9 @@
 #
 # Environment: BENCH_BROKER_CUSTOMERS (default 100000), BENCH_BROKER_CASES
 # (default 2000), BENCH_BROKER_SECONDS (default 10), BENCH_BROKER_CONNS
-# (default "64 256"), BENCH_BROKER_RATE (default 20000), VIGIL_BIN.
+# (default "64 256"), BENCH_BROKER_RATE (default "10000 20000"), VIGIL_BIN,
+# BENCH_BROKER_CONFIG (a vigild config file), BENCH_BROKER_HOLD (seconds
+# to keep vigild running after the runs, for profiling).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,7 +27,7 @@ NC=${BENCH_BROKER_CUSTOMERS:-100000}
 NCASES=${BENCH_BROKER_CASES:-2000}
 SECS=${BENCH_BROKER_SECONDS:-10}
 CONNS=${BENCH_BROKER_CONNS:-64 256}
-RATE=${BENCH_BROKER_RATE:-20000}
+RATE=${BENCH_BROKER_RATE:-10000 20000}
 work=$(mktemp -d /tmp/vigil-broker.XXXXXX)
 pid=""
 cleanup() {
@@ -100,26 +103,14 @@ for c in $CONNS; do
 	echo "broker: masked lookups, $c connections, ${SECS}s" >&2
 	wrkrun lookup "$work/lookup.txt" "$c"
 done
-if command -v hey >/dev/null; then
-	# hey: C workers, each at most Q requests/s; one reveal body.
-	line=$(head -n 1 "$work/reveal.txt")
-	path=$(printf '%s' "$line" | cut -f2)
-	key=$(printf '%s' "$line" | cut -f3)
-	body=$(printf '%s' "$line" | cut -f4)
-	workers=200
-	q=$((RATE / workers))
-	echo "broker: reveals at $RATE/s for ${SECS}s (hey)" >&2
-	hey -z "${SECS}s" -c $workers -q $q -m POST \
-	    -H "Authorization: Bearer $key" -T application/json -d "$body" \
-	    "http://127.0.0.1:$port$path" >"$work/hey.out" 2>&1 || true
-	got=$(awk '/Requests\/sec/ { print $2 }' "$work/hey.out")
-	p50=$(awk '/50% in/ { print $3 * 1000 }' "$work/hey.out")
-	p99=$(awk '/99% in/ { print $3 * 1000 }' "$work/hey.out")
-	st=$(awk '/^ *\[[0-9]+\] +[0-9]+ responses/ {
-	    printf "%s%s:%s", sep, substr($1, 2, 3), $2; sep="," }' \
-	    "$work/hey.out")
-	echo "broker rate target=$RATE rps=$got p50_ms=$p50 p99_ms=$p99 status=$st"
-fi
+# Latency at a fixed rate: bench/broker/loadgen.c, open loop (each
+# request's latency counts from when it was due), 128 connections.
+LOADGEN=${LOADGEN:-$ROOT/build/bench/loadgen}
+for r in $RATE; do
+	echo "broker: reveals at $r/s for ${SECS}s (loadgen, open loop)" >&2
+	"$LOADGEN" 127.0.0.1 "$port" "$work/reveal.txt" "$r" "$SECS" 128 |
+	    sed 's/^loadgen /broker rate /' || true
+done
 [ -n "${BENCH_BROKER_HOLD:-}" ] && { echo "broker: holding: port $port, requests in $work" >&2; sleep "$BENCH_BROKER_HOLD"; }
 kill -TERM "$pid"
 wait "$pid" || { echo "broker: vigild exited badly" >&2; exit 1; }
