@@ -243,6 +243,20 @@ Targets (issue 4): at least 40,000 allowed, durably audited reveals/s and
 80,000 masked lookups/s on this machine with the load generator beside
 it; p99 under 2 ms at 20,000 reveals/s.
 
+Where the time goes (a profile, not part of this run: \`perf record -F 999
+-g -p <vigild>\` for 6 s under the reveal load at 64 connections,
+2026-11-27, vigild at about 21,000 reveals/s that run): the kernel 52 %
+(loopback TCP, epoll, the audit writer's fdatasync, and context switches
+alone about 14 %: each group commit wakes the writer, and its completion
+wakes the workers), libc 18 % (malloc, memcpy, formatting), SQLite 11 %
+(two indexed reads per reveal: the case and the record), vigild's own
+code 7 %, libsodium 5 %, h2o 4 %, jansson 3 %. Two things found that way
+are fixed: the audit writer switched its MAC key page read-only and back
+around every batch (two TLB shootdowns per batch, 3 %), and a reveal's
+reads now share one SQLite read transaction. On a 2-vCPU VM with wrk on
+one of the two CPUs, the request path's CPU time, not the disk
+(fdatasync p50 0.26 ms here), is the limit.
+
 ## HTTP server library
 
 Measured separately, before vigild is built on it: \`sh bench/http/run.sh\`

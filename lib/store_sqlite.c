@@ -15,6 +15,8 @@
  *   approvals(id, principal, customer, fields, purpose, case_id, why,
  *         state, decided_by, created, expires, decided)
  *
+ * cases and approvals are WITHOUT ROWID tables keyed by their text id: a
+ * reveal reads its case with one B-tree descent instead of two.
  * customers is a rowid table with a unique index on the random id: the
  * wide rows are appended, only the narrow index takes random inserts
  * (measured: 7.0 s -> 4.4 s for 300,000 customers against a WITHOUT
@@ -125,13 +127,13 @@ static const char *const sql_text[ST__COUNT] = {
 	" opened_by TEXT NOT NULL, channel TEXT NOT NULL,"		\
 	" state TEXT NOT NULL, self_opened INTEGER NOT NULL,"		\
 	" created INTEGER NOT NULL, expires INTEGER NOT NULL,"		\
-	" closed INTEGER NOT NULL);"					\
+	" closed INTEGER NOT NULL) WITHOUT ROWID;"			\
 	"CREATE TABLE " ine "approvals(id TEXT PRIMARY KEY,"		\
 	" principal TEXT NOT NULL, customer BLOB NOT NULL,"		\
 	" fields INTEGER NOT NULL, purpose TEXT NOT NULL,"		\
 	" case_id TEXT NOT NULL, why TEXT NOT NULL, state TEXT NOT NULL,"\
 	" decided_by TEXT NOT NULL, created INTEGER NOT NULL,"		\
-	" expires INTEGER NOT NULL, decided INTEGER NOT NULL);"
+	" expires INTEGER NOT NULL, decided INTEGER NOT NULL) WITHOUT ROWID;"
 
 
 static const char schema_sql[] =

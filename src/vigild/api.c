@@ -5,11 +5,12 @@
  *
  * Every request that touches customer data or changes state is answered
  * only after its audit entries are durable: the handler prepares the
- * whole answer in a `struct pending`, hands the entries to the audit
- * writer with vg_audit_submit(), and returns to the event loop.  The
- * writer's callback posts the pending answer back to this worker's
- * queue; api_on_done() then sends it, or a 503 with nothing in it when
- * the log could not write (fail closed).  Answers that hold personal
+ * whole answer in a `struct pending` and returns to the event loop; at
+ * the end of the loop turn api_flush() hands every entry of the turn to
+ * the audit writer in one vg_audit_submit().  The writer's callback posts
+ * the batch back to this worker's queue; api_on_done() then sends each
+ * answer, or a 503 with nothing in it when the log could not write
+ * (fail closed).  Answers that hold personal
  * values (clear or masked) live in buffers that are wiped when freed,
  * including the copy h2o sends from.
  */
@@ -59,7 +60,7 @@ struct rq {
 
 /* An answer waiting for its audit entries. */
 struct pending {
-	h2o_multithread_message_t msg;	/* first: the queue's link */
+	struct pending *next;		/* in the worker's batch */
 	struct worker *w;
 	h2o_req_t *req;			/* NULL once h2o dropped it */
 	struct pending **anchor;	/* in req->pool: points back here */
@@ -505,26 +506,41 @@ apply_error(struct worker *w, struct pending *p, int status, const char *code,
 	}
 }
 
+/*
+ * A worker's answers are handed to the audit log together, once per
+ * event-loop turn (api_flush): one submission, one lock, one wake-up of
+ * the writer and one message back, whatever the number of requests the
+ * turn read.  A batch holds copies of its pendings' entries, contiguous
+ * as vg_audit_submit wants them; the strings they point to stay in the
+ * pendings until the answer.
+ */
+struct abatch {
+	h2o_multithread_message_t msg;	/* first: the queue's link */
+	struct worker *w;
+	struct pending *first;		/* pendings, linked by next */
+	int rc;
+	size_t n;
+	struct vg_audit_entry e[];
+};
+
 static void
 audit_done(void *ctx, int rc, uint64_t first_seq)
 {
-	struct pending *p = ctx;
+	struct abatch *b = ctx;
 
 	(void)first_seq;
-	p->rc = rc;
-	h2o_multithread_send_message(&p->w->done_rx, &p->msg);
+	b->rc = rc;
+	h2o_multithread_send_message(&b->w->done_rx, &b->msg);
 }
 
-/*
- * Hands p's entries to the audit log; the answer leaves in api_on_done.
- * Every entry gets the request's common fields.  Error bodies are closed
- * here (extra members may have been added after error_body()).
- */
+/* Queues p's entries for this turn's batch; the answer leaves in
+ * api_on_done.  Every entry gets the request's common fields.  Error
+ * bodies are closed here (extra members may have been added after
+ * error_body()). */
 static int
 pending_submit(struct rq *q, struct pending *p)
 {
 	size_t i;
-	int rc;
 
 	if (p->code[0] != '\0')
 		jb_str(&p->body, "}}");
@@ -552,22 +568,88 @@ pending_submit(struct rq *q, struct pending *p)
 		pending_free(p);
 		return fail_now(q, 500, "internal", NULL, "out of memory");
 	}
+	/* A batch stays far below the log's queue (16384 entries). */
+	if (q->w->queued_entries + p->n > 4096)
+		api_flush(q->w);
 	p->t_submit = mono_ns();
 	q->w->inflight++;
-	rc = vg_audit_submit(q->s->audit, p->e, p->n, audit_done, p);
+	p->next = NULL;
+	*q->w->queued_tail = p;
+	q->w->queued_tail = &p->next;
+	q->w->queued_entries += p->n;
+	return 0;
+}
+
+/* Answers one pending whose entries are durable (rc 0) or are not. */
+static void
+finish(struct worker *w, struct pending *p, int rc)
+{
+	w->inflight--;
+	metrics_observe(&w->m.audit, (mono_ns() - p->t_submit) / 1000);
 	if (rc != 0) {
-		q->w->inflight--;
-		atomic_fetch_add(&q->s->audit_errors, 1);
+		atomic_fetch_add(&w->srv->audit_errors, 1);
 		/* Nothing was revealed: the approval is not spent. */
 		if (p->spent[0] != '\0' &&
-		    vg_approval_restore(q->w->vault, p->spent) != 0)
-			log_event(q->s, "warn", "approval not restored",
+		    vg_approval_restore(w->vault, p->spent) != 0)
+			log_event(w->srv, "warn", "approval not restored",
 			    "\"request_id\":\"%s\"", p->request_id);
-		pending_free(p);
-		return fail_now(q, 503, "audit_unavailable", NULL, "the audit "
-		    "log cannot be written; nothing was done or revealed");
+	} else if (p->apply != NULL) {
+		/* The change is made even when the client left: it was
+		 * audited as allowed. */
+		p->apply(w, p);
 	}
-	return 0;
+	if (p->req != NULL && rc != 0) {
+		struct jb b = { 0 };
+
+		error_body(&b, "audit_unavailable", "the audit log cannot be "
+		    "written; nothing was done or revealed", NULL,
+		    p->request_id);
+		jb_str(&b, "}}");
+		send_body(w, p->req, p->route, p->t0, 503, "application/json",
+		    b.oom ? "" : b.buf, b.oom ? 0 : b.len, p->request_id,
+		    p->principal, "audit_unavailable", 0);
+		jb_free(&b);
+	} else if (p->req != NULL) {
+		send_body(w, p->req, p->route, p->t0, p->status,
+		    "application/json", p->body.buf, p->body.len,
+		    p->request_id, p->principal, p->code, p->retry_after);
+	}
+	pending_free(p);
+}
+
+void
+api_flush(struct worker *w)
+{
+	struct pending *p, *next;
+	struct abatch *b;
+	size_t k = 0;
+
+	if (w->queued == NULL)
+		return;
+	b = malloc(sizeof(*b) + w->queued_entries * sizeof(b->e[0]));
+	if (b != NULL) {
+		memset(&b->msg, 0, sizeof(b->msg));	/* unlinked */
+		b->w = w;
+		b->rc = 0;
+		b->first = w->queued;
+		b->n = w->queued_entries;
+		for (p = w->queued; p != NULL; p = p->next) {
+			memcpy(&b->e[k], p->e, p->n * sizeof(p->e[0]));
+			k += p->n;
+		}
+	}
+	p = w->queued;
+	w->queued = NULL;
+	w->queued_tail = &w->queued;
+	w->queued_entries = 0;
+	if (b != NULL && vg_audit_submit(w->srv->audit, b->e, b->n,
+	    audit_done, b) == 0)
+		return;
+	free(b);
+	for (; p != NULL; p = next) {
+		next = p->next;
+		finish(w, p, VG_EIO);
+	}
 }
 
 void
@@ -576,48 +658,16 @@ api_on_done(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
 	struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, done_rx, rx);
 
 	while (!h2o_linklist_is_empty(messages)) {
-		struct pending *p = H2O_STRUCT_FROM_MEMBER(struct pending,
+		struct abatch *b = H2O_STRUCT_FROM_MEMBER(struct abatch,
 		    msg.link, messages->next);
+		struct pending *p, *next;
 
-		h2o_linklist_unlink(&p->msg.link);
-		w->inflight--;
-		metrics_observe(&w->m.audit, (mono_ns() - p->t_submit) / 1000);
-		if (p->req == NULL) {
-			/* The client left; the change it asked for was
-			 * audited and is still made. */
-			if (p->rc == 0 && p->apply != NULL)
-				p->apply(w, p);
-			pending_free(p);
-			continue;
+		h2o_linklist_unlink(&b->msg.link);
+		for (p = b->first; p != NULL; p = next) {
+			next = p->next;
+			finish(w, p, b->rc);
 		}
-		if (p->rc != 0) {
-			struct jb b = { 0 };
-
-			atomic_fetch_add(&w->srv->audit_errors, 1);
-			/* Nothing was revealed: the approval is not spent. */
-			if (p->spent[0] != '\0' &&
-			    vg_approval_restore(w->vault, p->spent) != 0)
-				log_event(w->srv, "warn", "approval not "
-				    "restored", "\"request_id\":\"%s\"",
-				    p->request_id);
-			error_body(&b, "audit_unavailable", "the audit log "
-			    "cannot be written; nothing was done or revealed",
-			    NULL, p->request_id);
-			jb_str(&b, "}}");
-			send_body(w, p->req, p->route, p->t0, 503,
-			    "application/json", b.oom ? "" : b.buf,
-			    b.oom ? 0 : b.len, p->request_id, p->principal,
-			    "audit_unavailable", 0);
-			jb_free(&b);
-		} else {
-			if (p->apply != NULL)
-				p->apply(w, p);
-			send_body(w, p->req, p->route, p->t0, p->status,
-			    "application/json", p->body.buf, p->body.len,
-			    p->request_id, p->principal, p->code,
-			    p->retry_after);
-		}
-		pending_free(p);
+		free(b);
 	}
 }
 

@@ -114,8 +114,10 @@ run(void *arg)
 	w->listener->data = w;
 	h2o_socket_read_start(w->listener, on_accept);
 	w->listening = true;
+	w->queued_tail = &w->queued;
 	for (;;) {
 		h2o_evloop_run(w->ctx.loop, 100);
+		api_flush(w);
 		log_flush(w);
 		if (!atomic_load(&s->stopping))
 			continue;
@@ -130,8 +132,10 @@ run(void *arg)
 			break;
 	}
 	/* Let the last responses reach their sockets. */
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 5; i++) {
 		h2o_evloop_run(w->ctx.loop, 10);
+		api_flush(w);
+	}
 	log_flush(w);
 	/*
 	 * The thread stays, parked, until the process exits: h2o keeps

@@ -62,6 +62,8 @@ struct polref {
 	uint64_t generation;
 };
 
+struct pending;
+
 struct worker {
 	pthread_t tid;
 	int idx;
@@ -76,6 +78,9 @@ struct worker {
 	struct vg_record *rec;			/* reused, wiped */
 	struct vg_authcache *auth;		/* API key checks */
 	long inflight;				/* awaiting the audit */
+	struct pending *queued;			/* this turn's answers, to */
+	struct pending **queued_tail;		/* be audited together */
+	size_t queued_entries;
 	bool listening;
 	atomic_int finished;			/* its loop has ended */
 	struct wmetrics m;
@@ -136,6 +141,8 @@ void http_wait(struct server *s);
 /* api.c */
 int api_handle(struct worker *w, h2o_req_t *req);
 void api_on_done(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages);
+/* Hands this loop turn's audit entries to the log (one submission). */
+void api_flush(struct worker *w);
 int api_worker_init(struct worker *w, char *err, size_t cap);
 void api_worker_fini(struct worker *w);
 
