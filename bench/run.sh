@@ -243,6 +243,19 @@ Targets (issue 4): at least 40,000 allowed, durably audited reveals/s and
 80,000 masked lookups/s on this machine with the load generator beside
 it; p99 under 2 ms at 20,000 reveals/s.
 
+Latency at a fixed rate varies far more between runs than throughput
+does on this VM. Separate runs of \`bench/broker/run.sh\` on 2026-11-27
+(BENCH_BROKER_CUSTOMERS=20000, 5 or 8 s, same build) gave, at 20,000
+reveals/s: p50 0.9 to 21.6 ms and p99 24 to 460 ms; with the request log
+on /dev/null p99 43 ms, and with checkpoints off as well 110 ms, so no
+single setting explains the tail. Two causes were found and fixed: the
+audit writer fsynced the directory for the "checkpoint" file once a
+second, and on ext4 that journal commit waited for every dirty file,
+vigild's request log included (p99 at 10,000/s went from 325 ms to
+4.9 ms in the run that showed it); and one audit submission per loop turn
+instead of per request. The remaining tail is what the issue's 2 ms p99
+target is missed by.
+
 Where the time goes (a profile, not part of this run: \`perf record -F 999
 -g -p <vigild>\` for 6 s under the reveal load at 64 connections,
 2026-11-27, vigild at about 21,000 reveals/s that run): the kernel 52 %
