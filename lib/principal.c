@@ -231,8 +231,18 @@ vg_principal_add(struct vg_vault *v, const struct vg_principal_spec *spec,
 	}
 	if (spec->shift != NULL && spec->shift[0] != '\0' &&
 	    !vg_principal_shift_ok(spec->shift)) {
-		*why = "shift is \"TZ Days HH:MM-HH:MM\", printable ASCII, "
-		    "at most 64 bytes";
+		struct vg_shift sh;
+		const char *swhy = NULL;
+
+		/* vg_shift_parse names the part at fault (an unknown time
+		 * zone, a bad day list, ...) without quoting the input. */
+		if (strlen(spec->shift) <= VG_PRINCIPAL_SHIFT_MAX &&
+		    vg_shift_parse(spec->shift, &sh, &swhy) != 0 &&
+		    swhy != NULL)
+			*why = swhy;
+		else
+			*why = "shift is \"TZ Days HH:MM-HH:MM\", at most 64 "
+			    "bytes";
 		return VG_EINVAL;
 	}
 

@@ -15,6 +15,7 @@
 
 #include "vigil/audit.h"
 #include "vigil/principal.h"
+#include "vigil/shift.h"
 #include "vigil/region.h"
 #include "vigil/vault.h"
 #include "cli.h"
@@ -126,9 +127,18 @@ do_add(int argc, char **argv, struct vg_cli *cli)
 	    vg_province_find(spec.region, strlen(spec.region)) == NULL))
 		return cli_fail(cli, EXIT_USAGE, "--region must name a "
 		    "province of China (CN-GD, GD or its name)");
-	if (spec.shift != NULL && !vg_principal_shift_ok(spec.shift))
+	if (spec.shift != NULL && !vg_principal_shift_ok(spec.shift)) {
+		struct vg_shift sh;
+		const char *swhy = NULL;
+
+		if (strlen(spec.shift) <= VG_PRINCIPAL_SHIFT_MAX &&
+		    vg_shift_parse(spec.shift, &sh, &swhy) != 0 && swhy != NULL)
+			return cli_fail(cli, EXIT_USAGE, "--shift: %s (the form "
+			    "is \"TZ Days HH:MM-HH:MM\", e.g. \"Asia/Shanghai "
+			    "Mon-Fri 09:00-18:00\")", swhy);
 		return cli_fail(cli, EXIT_USAGE, "--shift must be \"TZ Days "
 		    "HH:MM-HH:MM\" in printable ASCII, at most 64 bytes");
+	}
 
 	key = sodium_malloc(VG_APIKEY_STRLEN);
 	if (key == NULL)

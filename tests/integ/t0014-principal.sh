@@ -39,6 +39,13 @@ exit_is 1 "bad region: exit 1"
 vg principal add v --id bob --org acme --kind employee --role agent \
     --shift "whenever"
 exit_is 1 "bad shift: exit 1"
+vg principal add v --id bob --org acme --kind employee --role agent \
+    --shift "Mars/Olympus Mon-Fri 09:00-18:00"
+exit_is 1 "an unknown time zone: exit 1"
+has "$ERR" "--shift: unknown time zone" "it says which part is wrong"
+vg principal add v --id bob --org acme --kind employee --role agent \
+    --shift "UTC Mon-Frx 09:00-18:00"
+has "$ERR" "--shift: bad day list" "a bad day list: it says so"
 vg principal add v --id bob --org acme --kind employee
 exit_is 1 "missing --role: exit 1"
 vg principal add v --id bob --org "a c" --kind employee --role agent
