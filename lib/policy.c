@@ -678,6 +678,8 @@ decide_reveal(struct dstate *s)
 		verdict(s, VG_STEP_UP, VG_R_STEP_UP);
 		return;
 	}
+	/* An approval relied on is spent by the caller, break-glass or not. */
+	d->approval_used = s->waived;
 	verdict(s, VG_ALLOW, d->break_glass ? VG_R_BREAK_GLASS : s->waived ?
 	    VG_R_APPROVED : VG_R_OK);
 }

@@ -849,6 +849,12 @@ vg_quota_fold(struct vg_quota *q, const struct vg_audit_record *r)
 		who = assignee(r->detail, &len);
 		if (who == NULL || len == 0)
 			return 0;
+		/* A case one opens or assigns to oneself is not a case
+		 * handled: counting it would let anyone raise their own
+		 * per-case quota by opening cases. */
+		if (strlen(r->principal) == len &&
+		    memcmp(r->principal, who, len) == 0)
+			return 0;
 		return add_case(q, who, len, t);
 	}
 	return 0;

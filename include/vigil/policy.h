@@ -136,6 +136,10 @@ struct vg_decision {
 					 * VG_R_SELF_OPENED or "contained"
 					 * (the first cause met); else NULL */
 	bool break_glass;		/* allowed without a case */
+	bool approval_used;		/* VG_ALLOW relied on in->approved:
+					 * the caller must spend the approval
+					 * (the reason may be VG_R_APPROVED
+					 * or VG_R_BREAK_GLASS) */
 	bool notify;			/* the supervisor is to be told */
 	int quota_window;		/* VG_R_QUOTA: the window, else -1 */
 	const char *quota_kind;		/* "reveals", "customers",

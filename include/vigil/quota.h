@@ -23,7 +23,9 @@
  *       (reason "break_glass" also counts as a break-glass reveal);
  *   action "case.open" or "case.assign", decision "allow", detail
  *       "assignee=ID" (a word separated by spaces or commas, as in
- *       "assignee=alice,channel=phone"): one case handled by ID.
+ *       "assignee=alice,channel=phone"): one case handled by ID, unless
+ *       ID is the entry's principal (a case one opened or assigned to
+ *       oneself does not raise one's own per-case quota).
  *
  * The principal is the record's principal field as written, so the
  * caller must name principals (and assignees) the same way in

@@ -97,6 +97,29 @@ do_check(int argc, char **argv, struct vg_cli *cli)
 }
 
 
+/* Reads "key value" lines of vigild's status file. */
+static int
+status_get(const char *path, const char *key, char *out, size_t cap)
+{
+	char line[1024];
+	size_t n = strlen(key);
+	FILE *fp = fopen(path, "r");
+	int found = -1;
+
+	if (fp == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strncmp(line, key, n) == 0 && line[n] == ' ') {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, cap, "%s", line + n + 1);
+			found = 0;
+			break;
+		}
+	}
+	fclose(fp);
+	return found;
+}
+
 /* Field names "a,b" to a schema bit mask; -1 for an unknown name. */
 static int
 parse_fields(const struct vg_schema *s, const char *list, uint32_t *mask)
@@ -233,8 +256,12 @@ do_explain(int argc, char **argv, struct vg_cli *cli)
 	if (who.shift[0] != '\0')
 		in.shift = vg_shift_parse(who.shift, &shift, &why) == 0 ?
 		    vg_shift_contains(&shift, in.now) : 0;
+	/* The policy the running vigild uses, else DIR/policy.yaml. */
 	if (ppath == NULL) {
-		snprintf(polpath, sizeof(polpath), "%s/policy.yaml", dir);
+		snprintf(path, sizeof(path), "%s/vigild.policy", dir);
+		if (status_get(path, "path", polpath, sizeof(polpath)) != 0)
+			snprintf(polpath, sizeof(polpath), "%s/policy.yaml",
+			    dir);
 		ppath = polpath;
 	}
 	rc = vg_policy_load(ppath, vg_vault_schema(v), &pol, err, sizeof(err));
@@ -244,11 +271,16 @@ do_explain(int argc, char **argv, struct vg_cli *cli)
 	}
 	/* Quota usage as vigild would have it: folded from the log. */
 	snprintf(path, sizeof(path), "%s/audit", dir);
-	if (vg_quota_new(&q) != 0 ||
-	    ((rc = vg_quota_rebuild_all(q, path, in.now, &folded)) != 0 &&
-	    rc != VG_ENOTFOUND) ||
-	    vg_quota_usage(q, who.id, cus_s != NULL ? cus : NULL, in.now,
-	    &u) != 0) {
+	rc = vg_quota_new(&q);
+	if (rc == 0) {
+		rc = vg_quota_rebuild_all(q, path, in.now, &folded);
+		if (rc == VG_ENOTFOUND)
+			rc = 0;
+	}
+	if (rc == 0)
+		rc = vg_quota_usage(q, who.id, cus_s != NULL ? cus : NULL,
+		    in.now, &u);
+	if (rc != 0) {
 		status = cli_fail(cli, EXIT_DATA, "quota state from the audit "
 		    "log: %s", vg_strerror(rc));
 		goto out;
@@ -313,33 +345,10 @@ out:
 	return status;
 }
 
-/* Reads "key value" lines of vigild's status file. */
-static int
-status_get(const char *path, const char *key, char *out, size_t cap)
-{
-	char line[1024];
-	size_t n = strlen(key);
-	FILE *fp = fopen(path, "r");
-	int found = -1;
-
-	if (fp == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (strncmp(line, key, n) == 0 && line[n] == ' ') {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(out, cap, "%s", line + n + 1);
-			found = 0;
-			break;
-		}
-	}
-	fclose(fp);
-	return found;
-}
-
 static int
 do_reload(int argc, char **argv, struct vg_cli *cli)
 {
-	char pidpath[4200], stpath[4200], buf[1100], ppath[1024],
+	char pidpath[4200], stpath[4200], buf[1100], ppath[4200], comm[64],
 	    gen0[32] = "", gen[32] = "", result[32] = "", detail[1024] = "",
 	    err[VG_POLICY_ERR_MAX];
 	struct timespec ts = { 0, 50 * 1000 * 1000 };
@@ -368,6 +377,19 @@ do_reload(int argc, char **argv, struct vg_cli *cli)
 	    kill((pid_t)pid, 0) != 0)
 		return cli_fail(cli, EXIT_DATA, "no vigild runs on %s (stale "
 		    "vigild.pid)", dir);
+	/* A stale pid file may name a reused pid: SIGHUP would end some
+	 * other program.  The process must be a vigild. */
+	snprintf(buf, sizeof(buf), "/proc/%ld/comm", pid);
+	if ((fp = fopen(buf, "r")) != NULL) {
+		if (fgets(comm, sizeof(comm), fp) == NULL)
+			comm[0] = '\0';
+		fclose(fp);
+		comm[strcspn(comm, "\n")] = '\0';
+		if (strcmp(comm, "vigild") != 0)
+			return cli_fail(cli, EXIT_DATA, "no vigild runs on %s "
+			    "(vigild.pid names process %ld, a %s)", dir, pid,
+			    comm);
+	}
 	if (status_get(stpath, "path", ppath, sizeof(ppath)) != 0)
 		return cli_fail(cli, EXIT_DATA, "vigild's status file %s is "
 		    "missing", stpath);

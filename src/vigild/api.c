@@ -440,6 +440,22 @@ pending_error(struct pending *p, int status, const char *code,
 	snprintf(p->code, sizeof(p->code), "%s", code);
 }
 
+/* A request the policy allowed, refused for its content (an unknown
+ * assignee or customer): audited as a denial, decision deny. */
+static int pending_submit(struct rq *q, struct pending *p);
+
+static int
+pending_refuse(struct rq *q, struct pending *p, int status,
+    const char *field, const char *msg)
+{
+	scopy(p->decision, sizeof(p->decision), "deny");
+	scopy(p->reason, sizeof(p->reason), "invalid_value");
+	scopy(p->field, sizeof(p->field), field);
+	metrics_decision(&q->w->m, 1, "invalid_value");
+	pending_error(p, status, "invalid_field", "%s", msg);
+	return pending_submit(q, p);
+}
+
 /* A follow-up entry: the change an earlier entry allowed was not made. */
 struct followup {
 	struct vg_audit_entry e;
@@ -652,6 +668,24 @@ api_flush(struct worker *w)
 	}
 }
 
+/*
+ * A batch refused with VG_EINVAL had one malformed entry; the log wrote
+ * all the others.  Whose was it: 0 for a pending whose entries all
+ * encode (they are durable), VG_EIO for the one that does not.
+ */
+static int
+entries_ok(const struct pending *p)
+{
+	unsigned char buf[VG_AUDIT_BODY_MAX];
+	size_t i, len;
+
+	for (i = 0; i < p->n; i++)
+		if (vg_audit_encode(&p->e[i], 0, 0, "check", buf, sizeof(buf),
+		    &len) != 0)
+			return VG_EIO;
+	return 0;
+}
+
 void
 api_on_done(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
 {
@@ -665,7 +699,8 @@ api_on_done(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
 		h2o_linklist_unlink(&b->msg.link);
 		for (p = b->first; p != NULL; p = next) {
 			next = p->next;
-			finish(w, p, b->rc);
+			finish(w, p, b->rc == VG_EINVAL ? entries_ok(p) :
+			    b->rc);
 		}
 		free(b);
 	}
@@ -1004,18 +1039,19 @@ h_customer_reveal(struct rq *q, json_t *body)
 		return fail_now(q, 500, "internal", NULL, "quota state "
 		    "unavailable");
 	}
-	if (c.d.verdict != VG_ALLOW || strcmp(c.d.reason, VG_R_APPROVED) == 0)
+	if (c.d.verdict != VG_ALLOW || c.d.approval_used)
 		vg_vault_read_end(q->w->vault);
-	if (c.d.verdict == VG_ALLOW && strcmp(c.d.reason, VG_R_APPROVED) ==
-	    0) {
+	if (c.d.verdict == VG_ALLOW && c.d.approval_used) {
 		/* The approval is spent now, atomically; a concurrent retry
 		 * that lost the race is a step-up again. */
 		if (vg_approval_use(q->w->vault, r.approval_id, q->who.id, id,
 		    mask, r.purpose, r.case_id, q->now, &why) != 0) {
 			c.d.verdict = VG_DENY;
-			c.d.reason = VG_R_STEP_UP;
+			c.d.reason = "approval_used";
 		} else {
 			used_approval = true;
+			snprintf(p->spent, sizeof(p->spent), "%s",
+			    r.approval_id);
 		}
 	}
 	snprintf(p->decision, sizeof(p->decision), "%s",
@@ -1046,6 +1082,11 @@ h_customer_reveal(struct rq *q, json_t *body)
 			jb_str(&p->body, ",\"approval_id\":");
 			jb_quote(&p->body, na.id, strlen(na.id));
 		}
+		return pending_submit(q, p);
+	}
+	if (c.d.verdict == VG_DENY && strcmp(c.d.reason, "approval_used") == 0) {
+		pending_error(p, 409, "approval_used", "the approval was used "
+		    "by a concurrent request; ask for a new one");
 		return pending_submit(q, p);
 	}
 	if (c.d.verdict == VG_DENY) {
@@ -1090,8 +1131,10 @@ h_customer_reveal(struct rq *q, json_t *body)
 		atomic_fetch_add_explicit(&q->w->m.break_glass, 1,
 		    memory_order_relaxed);
 		snprintf(p->detail, sizeof(p->detail), "break_glass=1,"
-		    "justification_bytes=%zu,notify=%d", c.in.justification_len,
-		    c.d.notify ? 1 : 0);
+		    "justification_bytes=%zu,notify=%d%s%s",
+		    c.in.justification_len, c.d.notify ? 1 : 0,
+		    used_approval ? ",approval=" : "",
+		    used_approval ? r.approval_id : "");
 		log_event(q->s, "warn", "break-glass reveal",
 		    "\"principal\":\"%s\",\"request_id\":\"%s\","
 		    "\"supervisor_notified\":%s", q->who.id, q->request_id,
@@ -1099,7 +1142,6 @@ h_customer_reveal(struct rq *q, json_t *body)
 	} else if (used_approval) {
 		snprintf(p->detail, sizeof(p->detail), "approval=%s",
 		    r.approval_id);
-		snprintf(p->spent, sizeof(p->spent), "%s", r.approval_id);
 	}
 	vg_id_format(ids, id);
 	jb_str(&p->body, "{\"id\":");
@@ -1165,7 +1207,8 @@ h_lookup(struct rq *q, json_t *body)
 		metrics_decision(&q->w->m, 1, "invalid_value");
 		snprintf(p->field, sizeof(p->field), "%s", r.key);
 		pending_error(p, 400, "invalid_field", "\"%s\" is not a valid "
-		    "value of its type: %s", r.key, why);
+		    "value of its type: %s", r.key,
+		    why != NULL ? why : "refused");
 		return pending_submit(q, p);
 	}
 	if (rc == VG_ENOTFOUND) {
@@ -1230,14 +1273,22 @@ h_customer_create(struct rq *q, json_t *body)
 		in.value[i] = r.value[i];
 		in.len[i] = r.len[i];
 	}
+	rej.field = -1;
+	rej.why = "refused";
 	rc = vg_vault_add(q->w->vault, &in, id, &rej);
 	if (rc == VG_EINVAL) {
-		const char *fname = rej.field >= 0 ?
+		const char *fname = rej.field >= 0 &&
+		    (size_t)rej.field < q->s->schema.nfields ?
 		    q->s->schema.field[rej.field].name : "";
 
-		pending_free(p);
-		return fail_now(q, 400, "invalid_field", fname, "%s%s%s",
-		    fname, fname[0] != '\0' ? ": " : "", rej.why);
+		/* Allowed, then refused for its content: audited. */
+		snprintf(p->decision, sizeof(p->decision), "deny");
+		snprintf(p->reason, sizeof(p->reason), "invalid_value");
+		metrics_decision(&q->w->m, 1, "invalid_value");
+		scopy(p->field, sizeof(p->field), fname);
+		pending_error(p, 400, "invalid_field", "%s%s%s", fname,
+		    fname[0] != '\0' ? ": " : "", rej.why);
+		return pending_submit(q, p);
 	}
 	if (rc != 0) {
 		pending_free(p);
@@ -1303,7 +1354,9 @@ apply_case_open(struct worker *w, struct pending *p)
 		apply_error(w, p, 500, "internal", "the case could not be stored");
 		return;
 	}
-	if (vg_quota_add_case(w->srv->quota, p->kase.assignee, p->now) != 0)
+	/* As the quota fold counts it: not a case opened for oneself. */
+	if (strcmp(p->kase.assignee, p->kase.opened_by) != 0 &&
+	    vg_quota_add_case(w->srv->quota, p->kase.assignee, p->now) != 0)
 		log_event(w->srv, "warn", "quota state out of memory", NULL);
 	case_json(&p->body, &p->kase, p->now);
 }
@@ -1344,23 +1397,22 @@ h_case_open(struct rq *q, json_t *body)
 	in.shift = -1;
 	in.now = q->now;
 	vg_policy_decide(q->pol->p, &in, &d);
-	if (d.verdict == VG_ALLOW)
-		self = false;
-	else if (!allowed(q, p, self ? VG_ACT_CASE_SELF_OPEN :
-	    VG_ACT_CASE_OPEN))
+	/* A case for oneself is marked self-opened whoever opens it, so a
+	 * policy's self_opened_cases rule cannot be sidestepped by a role
+	 * that may also open cases for others. */
+	if (d.verdict != VG_ALLOW && !allowed(q, p, self ?
+	    VG_ACT_CASE_SELF_OPEN : VG_ACT_CASE_OPEN))
 		return pending_submit(q, p);
-	if (!assignee_ok(q, r.assignee)) {
-		pending_free(p);
-		return fail_now(q, 422, "invalid_field", "assignee",
-		    "\"assignee\" is not an active principal");
-	}
+	if (!assignee_ok(q, r.assignee))
+		return pending_refuse(q, p, 422, "assignee", "\"assignee\" is "
+		    "not an active principal");
 	rc = vg_vault_get(q->w->vault, cus, 1, VG_VIEW_MASKED, rec);
 	vg_record_clear(rec);
+	if (rc == VG_ENOTFOUND)
+		return pending_refuse(q, p, 422, "customer_id", "no such "
+		    "customer");
 	if (rc != 0) {
 		pending_free(p);
-		if (rc == VG_ENOTFOUND)
-			return fail_now(q, 422, "invalid_field", "customer_id",
-			    "no such customer");
 		return fail_now(q, 500, "internal", NULL, "the customer "
 		    "could not be read (%s)", vg_strerror(rc));
 	}
@@ -1404,7 +1456,7 @@ apply_case_change(struct worker *w, struct pending *p)
 		    "changed");
 		return;
 	}
-	if (p->route == R_CASE_ASSIGN &&
+	if (p->route == R_CASE_ASSIGN && strcmp(p->target, p->principal) != 0 &&
 	    vg_quota_add_case(w->srv->quota, p->target, p->now) != 0)
 		log_event(w->srv, "warn", "quota state out of memory", NULL);
 	case_json(&p->body, &c, p->now);
@@ -1451,11 +1503,9 @@ h_case(struct rq *q, json_t *body)
 	if (rid == R_CASE_ASSIGN ? !allowed(q, p, VG_ACT_CASE_ASSIGN) :
 	    !own && !allowed(q, p, VG_ACT_CASE_CLOSE))
 		return pending_submit(q, p);
-	if (rid == R_CASE_ASSIGN && !assignee_ok(q, assignee)) {
-		pending_free(p);
-		return fail_now(q, 422, "invalid_field", "assignee",
-		    "\"assignee\" is not an active principal");
-	}
+	if (rid == R_CASE_ASSIGN && !assignee_ok(q, assignee))
+		return pending_refuse(q, p, 422, "assignee", "\"assignee\" is "
+		    "not an active principal");
 	if (strcmp(c.state, "open") != 0) {
 		snprintf(p->decision, sizeof(p->decision), "deny");
 		snprintf(p->reason, sizeof(p->reason), "conflict");

@@ -186,8 +186,8 @@ listen_socket(const struct config *c, char *err, size_t cap)
 	return fd;
 }
 
-static int
-tls_setup(struct server *s, char *err, size_t cap)
+int
+http_tls_setup(struct server *s, char *err, size_t cap)
 {
 	SSL_CTX *ctx;
 	unsigned long e;
@@ -264,9 +264,12 @@ http_start(struct server *s, char *err, size_t cap)
 
 	h2o_config_init(&s->h2o);
 	s->h2o.server_name = h2o_iovec_init(H2O_STRLIT("vigild"));
-	/* h2o refuses (plain-text 413) bodies far above the limit before
-	 * reading them; api.c refuses the rest with a JSON 413. */
-	s->h2o.max_request_entity_size = s->cfg.body_max + 1024 * 1024;
+	/* h2o buffers a body whole before any handler runs, so before
+	 * authentication: its own limit stays just above ours (bodies up
+	 * to 4 KiB over get api.c's JSON 413, larger ones h2o's plain 413),
+	 * which bounds what unauthenticated clients can make vigild hold
+	 * to connections x (body_max + 4 KiB). */
+	s->h2o.max_request_entity_size = s->cfg.body_max + 4096;
 	s->h2o.http1.req_timeout = s->cfg.request_timeout_ms;
 	s->h2o.http1.upgrade_to_http2 = 0;
 	host = h2o_config_register_host(&s->h2o,
@@ -274,8 +277,6 @@ http_start(struct server *s, char *err, size_t cap)
 	path = h2o_config_register_path(host, "/", 0);
 	h = h2o_create_handler(path, sizeof(*h));
 	h->on_req = on_req;
-	if (tls_setup(s, err, cap) != 0)
-		return -1;
 	for (i = 0; i < s->nworkers; i++) {
 		struct worker *w = &s->w[i];
 

@@ -75,7 +75,7 @@ static void
 policy_status(struct server *s, const char *result, const char *detail)
 {
 	char path[4200], tmp[4300], line[6144];
-	int fd, n;
+	int fd, n, ok;
 
 	snprintf(path, sizeof(path), "%s/vigild.policy", s->cfg.dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -85,31 +85,34 @@ policy_status(struct server *s, const char *result, const char *detail)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	if (n > 0 && write(fd, line, (size_t)n) == n && close(fd) == 0)
+	ok = n > 0 && write(fd, line, (size_t)n) == n;
+	if (close(fd) == 0 && ok)
 		(void)rename(tmp, path);
 	else
 		(void)unlink(tmp);
 }
 
-/* The log says which policy decided what followed. */
-static void
-policy_audit(struct server *s)
+/* The log says which policy decided what followed: the entry is
+ * written before the policy is put in force.  Returns 0 or -1. */
+static int
+policy_audit(struct server *s, const struct vg_policy *p)
 {
 	struct vg_audit_entry e;
 	char detail[64];
-	struct polref *r = policy_get(s);
 
 	memset(&e, 0, sizeof(e));
-	snprintf(detail, sizeof(detail), "digest=%s", vg_policy_digest(r->p));
-	policy_put(r);
+	snprintf(detail, sizeof(detail), "digest=%s", vg_policy_digest(p));
 	e.principal = "vigild";
 	e.action = "policy.load";
 	e.decision = "allow";
 	e.reason = VG_R_OK;
 	e.client = "vigild";
 	e.detail = detail;
-	if (vg_audit_append(s->audit, &e, NULL) != 0)
+	if (vg_audit_append(s->audit, &e, NULL) != 0) {
 		log_event(s, "error", "audit log unavailable", NULL);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -118,7 +121,13 @@ policy_reload(struct server *s, char *err, size_t cap)
 	struct vg_policy *p = NULL;
 	struct polref *r, *old;
 
-	if (vg_policy_load(s->cfg.policy, &s->schema, &p, err, cap) != 0) {
+	if (vg_policy_load(s->cfg.policy, &s->schema, &p, err, cap) != 0 ||
+	    (s->audit != NULL && policy_audit(s, p) != 0)) {
+		if (p != NULL) {
+			vg_policy_free(p);
+			snprintf(err, cap, "the audit log cannot record the "
+			    "new policy");
+		}
 		s->pol_generation++;
 		atomic_fetch_add(&s->gm.policy_reload_failures, 1);
 		policy_status(s, "refused", err);
@@ -140,8 +149,6 @@ policy_reload(struct server *s, char *err, size_t cap)
 		policy_put(old);
 	atomic_fetch_add(&s->gm.policy_reloads, 1);
 	policy_status(s, "ok", vg_policy_digest(p));
-	if (s->audit != NULL)
-		policy_audit(s);
 	return 0;
 }
 
@@ -457,13 +464,20 @@ main(int argc, char **argv)
 		policy_put(s->pol);
 		return 0;
 	}
-	if (http_address_free(&s->cfg, err, sizeof(err)) != 0) {
+	if (http_tls_setup(s, err, sizeof(err)) != 0 ||
+	    http_address_free(&s->cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigild: %s\n", err);
 		policy_put(s->pol);
 		return 1;
 	}
 	if (open_audit(s, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigild: audit log: %s\n", err);
+		return 1;
+	}
+	/* The policy loaded above is recorded before any request. */
+	if (policy_audit(s, s->pol->p) != 0) {
+		fprintf(stderr, "vigild: the audit log cannot be written\n");
+		(void)vg_audit_close(s->audit);
 		return 1;
 	}
 	if (vg_quota_new(&s->quota) != 0 ||
@@ -478,7 +492,6 @@ main(int argc, char **argv)
 		(void)vg_audit_close(s->audit);
 		return 1;
 	}
-	policy_audit(s);
 	if (write_pidfile(s) != 0)
 		log_event(s, "warn", "cannot write vigild.pid", NULL);
 	log_event(s, "info", "listening", "\"address\":\"%s:%u\","

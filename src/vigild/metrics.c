@@ -22,7 +22,8 @@ static const char *const reasons[M_REASONS] = {
 	VG_R_CASE_CLOSED, VG_R_CASE_EXPIRED, VG_R_CASE_OTHER, VG_R_PURPOSE,
 	VG_R_FIELD, VG_R_QUOTA, VG_R_OFF_SHIFT, VG_R_STEP_UP,
 	VG_R_JUSTIFICATION, VG_R_SELF_OPENED, "miss", "not_found",
-	"invalid_value", "self_approval", "conflict", "other", NULL,
+	"invalid_value", "self_approval", "approval_used", "conflict",
+	"other", NULL,
 };
 
 /* Upper bounds in microseconds; the last bucket is +Inf. */

@@ -15,7 +15,7 @@
 #include "route.h"
 
 #define M_STATUSES 16		/* the codes vigild sends, and "other" */
-#define M_REASONS 25
+#define M_REASONS 26
 #define M_BUCKETS 15		/* latency buckets, +Inf included */
 
 struct hist {

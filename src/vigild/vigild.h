@@ -134,6 +134,8 @@ int policy_reload(struct server *s, char *err, size_t cap);
 /* http.c */
 /* 0 when nobody listens on c's address (port 0: always). */
 int http_address_free(const struct config *c, char *err, size_t cap);
+/* Loads the TLS certificate and key, if configured (before http_start). */
+int http_tls_setup(struct server *s, char *err, size_t cap);
 int http_start(struct server *s, char *err, size_t cap);
 void http_stop(struct server *s);
 void http_wait(struct server *s);
