@@ -21,6 +21,8 @@ akey=$(printf '%s\n' "$OUT" | head -n 1)
 vg principal add v --id tick --org acme --kind system --role ticketing
 tkey=$(printf '%s\n' "$OUT" | head -n 1)
 vg principal add v --id bob --org acme --kind vendor --role agent
+vg principal add v --id sue --org acme --kind employee --role supervisor
+skey=$(printf '%s\n' "$OUT" | head -n 1)
 phone=$(sed -n 2p c.csv | cut -d, -f2)
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -100,6 +102,20 @@ exit_is 1 "a reveal without --customer: usage error"
 vg policy explain v --principal alice --customer "$cus" --fields phne
 exit_is 1 "an unknown field: usage error"
 lacks "$ERR$OUT" "$phone" "no personal value in any output"
+
+# --- an approval relied on by a break-glass reveal is spent ---------------------------
+bg='"fields":["account_id"],"purpose":"account_recovery","justification":"the customer called from a new number"'
+out=$(api POST "/v1/customers/$cus/reveal" "$akey" "{$bg}")
+apr=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["error"]["approval_id"])')
+has "$out" '"code":"step_up_required"' "break-glass for a step-up field: step-up first"
+out=$(api POST "/v1/approvals/$apr/approve" "$skey")
+has "$out" '"state":"approved"' "a supervisor approves"
+out=$(api POST "/v1/customers/$cus/reveal" "$akey" "{$bg,\"approval_id\":\"$apr\"}")
+has "$out" '"break_glass":true' "the retry is allowed, break-glass"
+out=$(api POST "/v1/customers/$cus/reveal" "$akey" "{$bg,\"approval_id\":\"$apr\"}")
+has "$out" '"code":"step_up_required"' "a second retry with the same approval is a step-up again"
+out=$(api GET "/v1/approvals/$apr" "$akey")
+has "$out" '"state":"used"' "the approval is spent"
 
 # --- reload --------------------------------------------------------------------------
 vg policy reload v
