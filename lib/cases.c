@@ -203,6 +203,8 @@ vg_approval_request(struct vg_vault *v, const char *principal,
 {
 	struct vg_store *s = vg__vault_store(v);
 	unsigned char raw[VG_IDBYTES];
+	uint64_t pending = 0;
+	int rc;
 
 	if (!vg_principal_id_ok(principal) || !vg_purpose_ok(purpose) ||
 	    fields == 0 || ttl <= 0 || why == NULL ||
@@ -210,6 +212,12 @@ vg_approval_request(struct vg_vault *v, const char *principal,
 	    (case_id != NULL && case_id[0] != '\0' &&
 	    !token_ok("case_", case_id)))
 		return VG_EINVAL;
+	/* Supervisors decide these by hand: one principal cannot flood
+	 * them with requests. */
+	if ((rc = s->ops->approval_pending(s, principal, now, &pending)) != 0)
+		return rc;
+	if (pending >= VG_APPROVALS_PENDING_MAX)
+		return VG_ETOOBIG;
 	memset(out, 0, sizeof(*out));
 	vg_random(raw, sizeof(raw));
 	vg_token_format(out->id, "apr_", raw);

@@ -140,6 +140,9 @@ struct vg_store_ops {
 	    struct vg_approval *a);
 	int (*approval_move)(struct vg_store *s, const char *id,
 	    const char *from, const char *to, const char *by, int64_t when);
+	/* Pending approvals of principal not expired at now. */
+	int (*approval_pending)(struct vg_store *s, const char *principal,
+	    int64_t now, uint64_t *n);
 };
 
 struct vg_store {

@@ -44,7 +44,7 @@ enum {
 	ST_PR_PUT, ST_PR_GET, ST_PR_EACH, ST_PR_STATE,
 	ST_AK_PUT, ST_AK_GET, ST_AK_EACH, ST_AK_STATE,
 	ST_CASE_PUT, ST_CASE_GET, ST_CASE_UPDATE,
-	ST_APR_PUT, ST_APR_GET, ST_APR_MOVE,
+	ST_APR_PUT, ST_APR_GET, ST_APR_MOVE, ST_APR_PENDING,
 	ST__COUNT
 };
 
@@ -108,6 +108,8 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_APR_MOVE] = "UPDATE approvals SET state = ?3, decided_by = "
 	    "coalesce(?4, decided_by), decided = CASE WHEN ?4 IS NULL THEN "
 	    "decided ELSE ?5 END WHERE id = ?1 AND state = ?2",
+	[ST_APR_PENDING] = "SELECT count(*) FROM approvals WHERE "
+	    "principal = ?1 AND state = 'pending' AND expires > ?2",
 };
 
 #define ST__EAGER ST_PR_PUT	/* statements prepared at open */
@@ -938,6 +940,24 @@ sq_approval_move(struct vg_store *s, const char *id, const char *from,
 	return sqlite3_changes(sq(s)->db) == 1 ? 0 : VG_EEXIST;
 }
 
+static int
+sq_approval_pending(struct vg_store *s, const char *principal, int64_t now,
+    uint64_t *n)
+{
+	sqlite3_stmt *st = lazy(s, ST_APR_PENDING);
+	int rc;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, principal, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW ? 0 : VG_ESTORE;
+}
+
 static const struct vg_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -973,6 +993,7 @@ static const struct vg_store_ops sqlite_ops = {
 	.approval_put = sq_approval_put,
 	.approval_get = sq_approval_get,
 	.approval_move = sq_approval_move,
+	.approval_pending = sq_approval_pending,
 };
 
 int

@@ -102,7 +102,12 @@ void vg_case_facts(const struct vg_case *c, bool given, const char *caller,
     const unsigned char customer[VG_IDBYTES], int64_t now,
     struct vg_case_facts *f);
 
-/* Records a pending approval request.  ttl seconds (> 0). */
+/* Pending, unexpired approval requests one principal may have open. */
+#define VG_APPROVALS_PENDING_MAX 16
+
+/* Records a pending approval request.  ttl seconds (> 0).  Returns 0,
+ * VG_EINVAL, VG_ETOOBIG (the principal already has
+ * VG_APPROVALS_PENDING_MAX requests pending) or a storage error. */
 VG_MUST_CHECK int vg_approval_request(struct vg_vault *v,
     const char *principal, const unsigned char customer[VG_IDBYTES],
     uint32_t fields, const char *purpose, const char *case_id,

@@ -1068,7 +1068,13 @@ h_customer_reveal(struct rq *q, json_t *body)
 		    c.d.step_up_why : "policy", q->now,
 		    vg_policy_approval_ttl(q->pol->p) > 0 ?
 		    vg_policy_approval_ttl(q->pol->p) : 900, &na);
-		if (rc != 0) {
+		if (rc == VG_ETOOBIG) {
+			scopy(p->reason, sizeof(p->reason), "step_up_limit");
+			p->retry_after = 60;
+			pending_error(p, 429, "step_up_limit", "you have %d "
+			    "approval requests waiting for a supervisor; wait "
+			    "for their decision", VG_APPROVALS_PENDING_MAX);
+		} else if (rc != 0) {
 			pending_error(p, 500, "internal", "the approval request "
 			    "could not be stored (%s)", vg_strerror(rc));
 		} else {

@@ -117,6 +117,20 @@ has "$out" '"code":"step_up_required"' "a second retry with the same approval is
 out=$(api GET "/v1/approvals/$apr" "$akey")
 has "$out" '"state":"used"' "the approval is spent"
 
+# --- step-up requests per principal are capped ---------------------------------------
+i=0
+while [ $i -lt 16 ]; do
+	api POST "/v1/customers/$cus/reveal" "$akey" \
+	    "{\"fields\":[\"account_id\"],\"purpose\":\"account_recovery\",\"case_id\":\"$case_id\"}" >/dev/null
+	i=$((i + 1))
+done
+out=$(curl -s -D hdr.txt -X POST "http://127.0.0.1:$port/v1/customers/$cus/reveal" \
+    -H "Authorization: Bearer $akey" -H 'Content-Type: application/json' \
+    -d "{\"fields\":[\"account_id\"],\"purpose\":\"account_recovery\",\"case_id\":\"$case_id\"}")
+has "$out" '"code":"step_up_limit"' "the 17th pending step-up request: step_up_limit"
+like "$(cat hdr.txt)" '^HTTP/1.1 429' "with status 429"
+like "$(tr -d '\r' <hdr.txt)" '^[Rr]etry-[Aa]fter: 60$' "and Retry-After"
+
 # --- reload --------------------------------------------------------------------------
 vg policy reload v
 exit_is 0 "reload: exit 0"

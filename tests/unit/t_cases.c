@@ -170,6 +170,35 @@ test_approvals(struct vg_vault *v, struct vg_vault *v2)
 	    "malformed approval id");
 }
 
+/* One principal has at most VG_APPROVALS_PENDING_MAX requests pending;
+ * decided and expired ones do not count. */
+static void
+test_pending_cap(struct vg_vault *v)
+{
+	unsigned char cus[VG_IDBYTES];
+	struct vg_approval a, first, got;
+	int i, fails = 0;
+
+	memset(cus, 5, sizeof(cus));
+	for (i = 0; i < VG_APPROVALS_PENDING_MAX; i++)
+		if (vg_approval_request(v, "flood", cus, 1, "support", "",
+		    "off_shift", 5000, 600, i == 0 ? &first : &a) != 0)
+			fails++;
+	is_int(fails, 0, "%d pending requests are taken",
+	    VG_APPROVALS_PENDING_MAX);
+	is_int(vg_approval_request(v, "flood", cus, 1, "support", "",
+	    "off_shift", 5000, 600, &a), VG_ETOOBIG, "one more is refused");
+	is_int(vg_approval_request(v, "other", cus, 1, "support", "",
+	    "off_shift", 5000, 600, &a), 0, "another principal is not "
+	    "affected");
+	is_int(vg_approval_decide(v, first.id, false, "sup", 5001, &got), 0,
+	    "one is rejected");
+	is_int(vg_approval_request(v, "flood", cus, 1, "support", "",
+	    "off_shift", 5002, 600, &a), 0, "a decided one frees a place");
+	is_int(vg_approval_request(v, "flood", cus, 1, "support", "",
+	    "off_shift", 5600, 600, &a), 0, "expired ones do not count");
+}
+
 int
 main(void)
 {
@@ -193,6 +222,7 @@ main(void)
 	if (v != NULL && v2 != NULL) {
 		test_cases(v);
 		test_approvals(v, v2);
+		test_pending_cap(v);
 	}
 	vg_vault_close(v);
 	vg_vault_close(v2);
