@@ -13,18 +13,8 @@
 #include "vigil/vault.h"
 
 #include "store.h"
+#include "textbuf.h"
 #include "vault_int.h"
-
-static void
-copy(char *dst, size_t cap, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
 
 bool
 vg_channel_ok(const char *s)
@@ -96,10 +86,10 @@ vg_case_make(const unsigned char customer[VG_IDBYTES], const char *assignee,
 	vg_random(raw, sizeof(raw));
 	vg_token_format(out->id, "case_", raw);
 	memcpy(out->customer, customer, VG_IDBYTES);
-	copy(out->assignee, sizeof(out->assignee), assignee);
-	copy(out->opened_by, sizeof(out->opened_by), opened_by);
-	copy(out->channel, sizeof(out->channel), channel);
-	copy(out->state, sizeof(out->state), "open");
+	copy_str(out->assignee, sizeof(out->assignee), assignee);
+	copy_str(out->opened_by, sizeof(out->opened_by), opened_by);
+	copy_str(out->channel, sizeof(out->channel), channel);
+	copy_str(out->state, sizeof(out->state), "open");
 	out->self_opened = self_opened;
 	out->created = now;
 	out->expires = ttl > 0 ? now + ttl : 0;
@@ -221,14 +211,14 @@ vg_approval_request(struct vg_vault *v, const char *principal,
 	memset(out, 0, sizeof(*out));
 	vg_random(raw, sizeof(raw));
 	vg_token_format(out->id, "apr_", raw);
-	copy(out->principal, sizeof(out->principal), principal);
+	copy_str(out->principal, sizeof(out->principal), principal);
 	memcpy(out->customer, customer, VG_IDBYTES);
 	out->fields = fields;
-	copy(out->purpose, sizeof(out->purpose), purpose);
-	copy(out->case_id, sizeof(out->case_id),
+	copy_str(out->purpose, sizeof(out->purpose), purpose);
+	copy_str(out->case_id, sizeof(out->case_id),
 	    case_id != NULL ? case_id : "");
-	copy(out->why, sizeof(out->why), why);
-	copy(out->state, sizeof(out->state), "pending");
+	copy_str(out->why, sizeof(out->why), why);
+	copy_str(out->state, sizeof(out->state), "pending");
 	out->created = now;
 	out->expires = now + ttl;
 	return s->ops->approval_put(s, out);
@@ -268,6 +258,47 @@ vg_approval_decide(struct vg_vault *v, const char *id, bool approve,
 }
 
 int
+vg_approval_covers(const struct vg_approval *a, const char *principal,
+    const unsigned char customer[VG_IDBYTES], uint32_t fields,
+    const char *purpose, const char *case_id, int64_t now, const char **why)
+{
+	const char *dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	*why = "";
+	/* Someone else's approval is as good as none: say nothing more. */
+	if (strcmp(a->principal, principal) != 0)
+		return VG_ENOTFOUND;
+	if (strcmp(a->state, "approved") != 0 || now >= a->expires) {
+		*why = strcmp(a->state, "pending") == 0 ?
+		    "the approval is still pending" :
+		    strcmp(a->state, "rejected") == 0 ?
+		    "the approval was rejected" :
+		    strcmp(a->state, "used") == 0 ?
+		    "the approval was already used" : "the approval expired";
+		return VG_EEXIST;
+	}
+	if (memcmp(a->customer, customer, VG_IDBYTES) != 0) {
+		*why = "the approval is for another customer";
+		return VG_EINVAL;
+	}
+	if ((fields & ~a->fields) != 0) {
+		*why = "the approval does not cover these fields";
+		return VG_EINVAL;
+	}
+	if (purpose == NULL || strcmp(a->purpose, purpose) != 0) {
+		*why = "the approval is for another purpose";
+		return VG_EINVAL;
+	}
+	if (strcmp(a->case_id, case_id != NULL ? case_id : "") != 0) {
+		*why = "the approval is for another case";
+		return VG_EINVAL;
+	}
+	return 0;
+}
+
+int
 vg_approval_use(struct vg_vault *v, const char *id, const char *principal,
     const unsigned char customer[VG_IDBYTES], uint32_t fields,
     const char *purpose, const char *case_id, int64_t now, const char **why)
@@ -284,34 +315,10 @@ vg_approval_use(struct vg_vault *v, const char *id, const char *principal,
 		return VG_ENOTFOUND;
 	if ((rc = s->ops->approval_get(s, id, &a)) != 0)
 		return rc;
-	/* Someone else's approval is as good as none: say nothing more. */
-	if (strcmp(a.principal, principal) != 0)
-		return VG_ENOTFOUND;
-	if (strcmp(a.state, "approved") != 0 || now >= a.expires) {
-		*why = strcmp(a.state, "pending") == 0 ?
-		    "the approval is still pending" :
-		    strcmp(a.state, "rejected") == 0 ?
-		    "the approval was rejected" :
-		    strcmp(a.state, "used") == 0 ?
-		    "the approval was already used" : "the approval expired";
-		return VG_EEXIST;
-	}
-	if (memcmp(a.customer, customer, VG_IDBYTES) != 0) {
-		*why = "the approval is for another customer";
-		return VG_EINVAL;
-	}
-	if ((fields & ~a.fields) != 0) {
-		*why = "the approval does not cover these fields";
-		return VG_EINVAL;
-	}
-	if (purpose == NULL || strcmp(a.purpose, purpose) != 0) {
-		*why = "the approval is for another purpose";
-		return VG_EINVAL;
-	}
-	if (strcmp(a.case_id, case_id != NULL ? case_id : "") != 0) {
-		*why = "the approval is for another case";
-		return VG_EINVAL;
-	}
+	rc = vg_approval_covers(&a, principal, customer, fields, purpose,
+	    case_id, now, why);
+	if (rc != 0)
+		return rc;
 	rc = s->ops->approval_move(s, id, "approved", "used", NULL, now);
 	if (rc == VG_EEXIST)
 		*why = "the approval was already used";

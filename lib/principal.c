@@ -22,6 +22,7 @@
 #include "vigil/shift.h"
 #include "vigil/vault.h"
 #include "store.h"
+#include "textbuf.h"
 #include "vault_int.h"
 
 #define KEY_PREFIX "vk_"
@@ -174,17 +175,6 @@ key_secrets_free(struct key_secrets *ks)
 {
 	if (ks != NULL)
 		sodium_free(ks);	/* wipes */
-}
-
-static void
-copy_str(char *dst, size_t cap, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
 }
 
 int

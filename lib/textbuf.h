@@ -3,7 +3,8 @@
  * Private to libvigil: the bounded output buffer and UTF-8 helpers that
  * masking uses (lib/normalize.c for the built-in masks, lib/policy_mask.c
  * for the policy's styles), and the e-mail mask both share.  Inputs are
- * valid UTF-8 (canonical values).
+ * valid UTF-8 (canonical values).  Also the bounded string copy of the
+ * fixed-size records (principals, cases).
  */
 #ifndef VIGIL_TEXTBUF_H
 #define VIGIL_TEXTBUF_H
@@ -18,6 +19,18 @@ struct wbuf {
 	size_t len, cap;
 	bool full;
 };
+
+/* Copies src into dst[cap], cut to fit, always NUL-terminated. */
+static inline void
+copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
 
 /* Appends s[0..n) to w, or marks w full when it does not fit. */
 static inline void

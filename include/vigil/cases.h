@@ -122,6 +122,14 @@ VG_MUST_CHECK int vg_approval_get(struct vg_vault *v, const char *id,
 VG_MUST_CHECK int vg_approval_decide(struct vg_vault *v, const char *id,
     bool approve, const char *by, int64_t now, struct vg_approval *out);
 
+/* Whether approval a covers a reveal by principal of fields of customer
+ * for purpose under case_id, at now: 0, or vg_approval_use's refusals
+ * (VG_ENOTFOUND, VG_EEXIST, VG_EINVAL) with *why.  Reads nothing. */
+VG_MUST_CHECK int vg_approval_covers(const struct vg_approval *a,
+    const char *principal, const unsigned char customer[VG_IDBYTES],
+    uint32_t fields, const char *purpose, const char *case_id, int64_t now,
+    const char **why);
+
 /*
  * Uses an approved approval for a reveal by principal of fields (a
  * subset of the approved ones) of customer for purpose under case_id

@@ -862,14 +862,11 @@ static int
 h_customer_get(struct rq *q)
 {
 	struct pending *p = pending_new(q, "view");
-	unsigned char id[VG_IDBYTES];
+	const unsigned char *id = q->m.id;	/* checked by the router */
 	int rc;
 
 	if (p == NULL)
 		return -1;
-	if (vg_id_parse(id, q->m.param) != 0)
-		return pending_free(p), fail_now(q, 404, "not_found", NULL,
-		    "no such customer");
 	pending_entry(p, id);
 	if (allowed(q, p, VG_ACT_VIEW)) {
 		rc = masked_customer(q, &p->body, id, q->request_id);
@@ -960,8 +957,7 @@ h_customer_reveal(struct rq *q, json_t *body)
 	bool have_case = false, used_approval = false;
 	int rc;
 
-	if (vg_id_parse(id, q->m.param) != 0)
-		return fail_now(q, 404, "not_found", NULL, "no such customer");
+	memcpy(id, q->m.id, VG_IDBYTES);	/* checked by the router */
 	if (body_reveal(body, &r, &be) != 0)
 		return fail_now(q, be.status, be.code, be.field, "%s",
 		    be.message);
@@ -1021,14 +1017,8 @@ h_customer_reveal(struct rq *q, json_t *body)
 		    vg_shift_contains(&shift, q->now) : 0;
 	if (r.approval_id != NULL) {
 		rc = vg_approval_get(q->w->vault, r.approval_id, &apr);
-		c.in.approved = rc == 0 && strcmp(apr.principal, q->who.id) ==
-		    0 && strcmp(apr.state, "approved") == 0 &&
-		    q->now < apr.expires &&
-		    memcmp(apr.customer, id, VG_IDBYTES) == 0 &&
-		    (mask & ~apr.fields) == 0 &&
-		    strcmp(apr.purpose, r.purpose) == 0 &&
-		    strcmp(apr.case_id, r.case_id != NULL ? r.case_id : "") ==
-		    0;
+		c.in.approved = rc == 0 && vg_approval_covers(&apr, q->who.id,
+		    id, mask, r.purpose, r.case_id, q->now, NULL) == 0;
 	}
 
 	rc = vg_quota_decide(q->s->quota, q->who.id, id, q->now, false,
@@ -2058,15 +2048,13 @@ api_handle(struct worker *w, h2o_req_t *req)
 		/* A suspended principal's every request is refused, and
 		 * audited: a suspended insider still trying is a signal. */
 		struct pending *p = pending_new(&q, audit_action(q.m.def->id));
-		unsigned char cid[VG_IDBYTES];
 
 		if (p == NULL) {
 			rc = -1;
 			goto out;
 		}
-		if (q.m.def->param == P_CUSTOMER &&
-		    vg_id_parse(cid, q.m.param) == 0)
-			pending_entry(p, cid);
+		if (q.m.def->param == P_CUSTOMER)
+			pending_entry(p, q.m.id);
 		snprintf(p->decision, sizeof(p->decision), "deny");
 		snprintf(p->reason, sizeof(p->reason), "%s", VG_R_SUSPENDED);
 		metrics_decision(&w->m, 1, VG_R_SUSPENDED);

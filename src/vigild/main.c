@@ -156,43 +156,37 @@ policy_reload(struct server *s, char *err, size_t cap)
  * Start and stop
  */
 
-/* Reads the vault's schema and identity (the vault must open). */
+/* Opens the vault once at start: its schema and identity now, the audit
+ * chain's signing seed later (open_audit); the workers open their own. */
 static int
-open_vault(struct server *s, char *err, size_t cap)
+open_vault(struct server *s, struct vg_vault **v, char *err, size_t cap)
 {
-	struct vg_vault *v = NULL;
-
-	if (vg_vault_open(s->cfg.dir, &v, err, cap) != 0)
+	if (vg_vault_open(s->cfg.dir, v, err, cap) != 0)
 		return -1;
-	s->schema = *vg_vault_schema(v);
-	if (vg_vault_id(v, s->vault_id) != 0) {
-		vg_vault_close(v);
+	s->schema = *vg_vault_schema(*v);
+	if (vg_vault_id(*v, s->vault_id) != 0) {
+		vg_vault_close(*v);
+		*v = NULL;
 		snprintf(err, cap, "the vault has no audit identity");
 		return -1;
 	}
-	vg_vault_close(v);
 	return 0;
 }
 
 static int
-open_audit(struct server *s, char *err, size_t cap)
+open_audit(struct server *s, struct vg_vault *v, char *err, size_t cap)
 {
 	struct vg_audit_opts o;
-	struct vg_vault *v = NULL;
 	unsigned char seed[VG_KEYBYTES];
 	const char *wit[8];
 	char origin[160], *tok, *save = NULL;
 	size_t nw = 0;
 	int rc;
 
-	if ((rc = vg_vault_open(s->cfg.dir, &v, err, cap)) != 0)
-		return -1;
 	if (vg_vault_audit_seed(v, s->cfg.node, seed) != 0) {
-		vg_vault_close(v);
 		snprintf(err, cap, "the vault has no audit identity");
 		return -1;
 	}
-	vg_vault_close(v);
 	snprintf(origin, sizeof(origin), "vigil.local/%s/%s", s->vault_id,
 	    s->cfg.node);
 	snprintf(s->chain_dir, sizeof(s->chain_dir), "%s/audit/%s",
@@ -294,11 +288,12 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server *s = &srv;
+	struct vg_vault *v = NULL;
 	const char *config = NULL, *dir = NULL;
 	char err[1024] = "";
 	struct rlimit rl = { 0, 0 };
 	sigset_t set;
-	int c, sig, check = 0, status = 0;
+	int c, sig, rc, check = 0, status = 0;
 	long cpus;
 
 	config_defaults(&s->cfg);
@@ -450,28 +445,34 @@ main(int argc, char **argv)
 
 	/* The vault and the policy first: a bad policy or --check never
 	 * touches the audit chain. */
-	if (open_vault(s, err, sizeof(err)) != 0) {
+	if (open_vault(s, &v, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigild: vault: %s\n", err);
 		return 1;
 	}
 	if (policy_reload(s, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigild: policy: %s\n", err);
+		vg_vault_close(v);
 		return 1;
 	}
 	if (check) {
 		printf("vigild: configuration and policy %s (%s) are valid\n",
 		    s->cfg.policy, vg_policy_digest(s->pol->p));
+		vg_vault_close(v);
 		policy_put(s->pol);
 		return 0;
 	}
 	if (http_tls_setup(s, err, sizeof(err)) != 0 ||
 	    http_address_free(&s->cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigild: %s\n", err);
+		vg_vault_close(v);
 		policy_put(s->pol);
 		return 1;
 	}
-	if (open_audit(s, err, sizeof(err)) != 0) {
+	rc = open_audit(s, v, err, sizeof(err));
+	vg_vault_close(v);
+	if (rc != 0) {
 		fprintf(stderr, "vigild: audit log: %s\n", err);
+		policy_put(s->pol);
 		return 1;
 	}
 	/* The policy loaded above is recorded before any request. */

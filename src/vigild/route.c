@@ -62,11 +62,10 @@ route_by_id(enum route_id id)
 	return NULL;
 }
 
+/* Checks the {id} of kind; a token's bytes go to raw. */
 static int
-param_ok(enum route_param kind, const char *s)
+param_ok(enum route_param kind, const char *s, unsigned char raw[VG_IDBYTES])
 {
-	unsigned char raw[VG_IDBYTES];
-
 	switch (kind) {
 	case P_CUSTOMER:
 		return vg_id_parse(raw, s) == 0;
@@ -154,7 +153,8 @@ route_match(const char *method, size_t mlen, const char *path, size_t plen,
 		m->def = &table[i];
 		m->method_ok = 1;
 		memcpy(m->param, param, sizeof(param));
-		m->param_ok = !too_long && param_ok(table[i].param, param);
+		m->param_ok = !too_long && param_ok(table[i].param, param,
+		    m->id);
 		return 1;
 	}
 	return found;

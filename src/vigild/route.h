@@ -54,6 +54,8 @@ struct route_match {
 	char allow[16];			/* the path's method, for 405 Allow */
 	char param[ROUTE_PARAM_MAX + 1];/* the {id}, NUL-terminated */
 	int param_ok;			/* the {id} is well formed */
+	unsigned char id[16];		/* a customer, case or approval {id}
+					 * as bytes, when param_ok */
 	const char *query;		/* after '?', or NULL */
 	size_t query_len;
 };
