@@ -243,18 +243,35 @@ Targets (issue 4): at least 40,000 allowed, durably audited reveals/s and
 80,000 masked lookups/s on this machine with the load generator beside
 it; p99 under 2 ms at 20,000 reveals/s.
 
-Latency at a fixed rate varies far more between runs than throughput
-does on this VM. Separate runs of \`bench/broker/run.sh\` on 2026-11-27
-(BENCH_BROKER_CUSTOMERS=20000, 5 or 8 s, same build) gave, at 20,000
-reveals/s: p50 0.9 to 21.6 ms and p99 24 to 460 ms; with the request log
-on /dev/null p99 43 ms, and with checkpoints off as well 110 ms, so no
-single setting explains the tail. Two causes were found and fixed: the
+The \`broker fsync\` line after each fixed-rate point is read from
+vigild's own \`/metrics\` (\`vigil_audit_fsync_seconds\`, the audit
+writer's timed fdatasync calls) before and after that point: how many
+syncs, how many took over 2, 10 and 100 ms, and the time spent in the
+slow ones. It bounds the tail from below. A request that arrives while a
+sync is running is not in that batch, so it waits at least until the
+sync ends: with arrivals at a fixed rate, the requests arriving in the
+first d - 2 ms of every sync of d > 2 ms take over 2 ms whatever the
+CPU does. \`disk_forced_over_2ms\` is that share of requests. When it
+is above 1 %, a 2 ms p99 cannot be met on this disk by any change to
+vigild short of not syncing. The measured time includes any wait for a
+CPU when the call returns, so on this loaded 2-vCPU VM it is "disk plus
+scheduling", not the device alone. Alone (a C probe writing 2 KiB and
+calling fdatasync in a loop for 8 s on the same ext4 volume,
+2026-11-28), the device's own sync took p50 0.2 ms, p99.9 1.0 ms, but
+the longest single sync was 4 to 139 ms in separate runs. Latency at a
+fixed rate therefore varies far more between runs than throughput:
+separate runs on 2026-11-27 gave p99 24 to 460 ms at 20,000 reveals/s.
+
+Two causes of tail latency in vigild itself were found and fixed: the
 audit writer fsynced the directory for the "checkpoint" file once a
 second, and on ext4 that journal commit waited for every dirty file,
 vigild's request log included (p99 at 10,000/s went from 325 ms to
-4.9 ms in the run that showed it); and one audit submission per loop turn
-instead of per request. The remaining tail is what the issue's 2 ms p99
-target is missed by.
+4.9 ms in the run that showed it); and one audit submission per loop
+turn instead of per request. Not tried: preallocated, zero-filled
+segments, so that fdatasync writes no metadata; the probe above showed
+a faster median sync that way (0.11 to 0.14 ms against 0.20 ms) but the
+same long stalls, and torn-tail recovery would have to tell the zeros
+from damage.
 
 Where the time goes (a profile, not part of this run: \`perf record -F 999
 -g -p <vigild>\` for 6 s under the reveal load at 64 connections,

@@ -116,6 +116,7 @@ struct vg_audit {
 	uint64_t pub_size, pub_cp_size;
 	uint32_t pub_epoch;
 	int pub_sink_error;
+	struct vg_audit_syncs syncs, pub_syncs;
 	unsigned char pub_root[VG_HASHBYTES];
 	int stop, failed, started;
 	uint64_t cp_asked, cp_served;	/* vg_audit_checkpoint requests */
@@ -132,6 +133,41 @@ now_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const uint32_t vg_audit_sync_le_us[VG_AUDIT_SYNC_BUCKETS - 1] = {
+	100, 250, 500, 1000, 2000, 5000, 10000, 25000, 100000, 1000000,
+};
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* fdatasync, timed into a->syncs (writer thread only). */
+static int
+timed_datasync(struct vg_audit *a, int fd)
+{
+	uint64_t t0 = mono_ns(), d;
+	int rc = fdatasync(fd);
+	size_t b = 0;
+
+	d = mono_ns() - t0;
+	while (b < VG_AUDIT_SYNC_BUCKETS - 1 &&
+	    d > (uint64_t)vg_audit_sync_le_us[b] * 1000u)
+		b++;
+	a->syncs.le[b]++;
+	a->syncs.count++;
+	a->syncs.ns += d;
+	if (d > 2000000u)
+		a->syncs.slow_ns += d;
+	if (d > a->syncs.max_ns)
+		a->syncs.max_ns = d;
+	return rc;
 }
 
 static double
@@ -451,7 +487,7 @@ checkpoint_now(struct vg_audit *a)
 	memcpy(head + hl, note, nlen);
 	end = lseek(fd, 0, SEEK_END);
 	rc = end < 0 ? VG_EIO : vg__write_all(fd, head, (size_t)hl + nlen);
-	if (rc == 0 && fdatasync(fd) != 0)
+	if (rc == 0 && timed_datasync(a, fd) != 0)
 		rc = VG_EIO;
 	if (rc != 0 && end >= 0 && ftruncate(fd, end) == 0)
 		(void)fdatasync(fd);
@@ -552,7 +588,7 @@ write_batch(struct vg_audit *a, struct pending **batch, size_t n)
 			pos = 0;
 		}
 	}
-	if (rc == 0 && written > 0 && fdatasync(a->segfd) != 0)
+	if (rc == 0 && written > 0 && timed_datasync(a, a->segfd) != 0)
 		rc = VG_EIO;
 	if (rc != 0) {
 		/* Fail closed; the partial frames are a torn tail for the
@@ -738,6 +774,7 @@ writer_main(void *arg)
 		a->pub_cp_size = a->cp_size;
 		a->pub_epoch = a->mac_epoch;
 		a->pub_sink_error = a->sink_error;
+		a->pub_syncs = a->syncs;
 		vg_merkle_range_root(&a->range, a->pub_root);
 		gate_open(a, gen);		/* releases the batch */
 		pthread_cond_broadcast(&a->cv_writer);	/* checkpoint waiters */
@@ -880,6 +917,7 @@ vg_audit_status(struct vg_audit *a, struct vg_audit_status *st)
 	st->torn_bytes = a->torn_bytes;
 	st->witness_failures = (uint64_t)a->pub_sink_error;
 	st->failed = a->failed != 0;
+	st->syncs = a->pub_syncs;
 	memcpy(st->root, a->pub_root, VG_HASHBYTES);
 	pthread_mutex_unlock(&a->mu);
 	vg_note_vkey_format(&a->key, st->vkey, sizeof(st->vkey));

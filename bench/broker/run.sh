@@ -106,10 +106,35 @@ done
 # Latency at a fixed rate: bench/broker/loadgen.c, open loop (each
 # request's latency counts from when it was due), 128 connections.
 LOADGEN=${LOADGEN:-$ROOT/build/bench/loadgen}
+# Around each point, the audit log's own fdatasync times from /metrics:
+# the disk's share of the tail, measured in the same run.
+# syncs: "count slow_seconds le_2ms le_10ms le_100ms" from the histogram.
+syncs() {
+	curl -sf "http://127.0.0.1:$port/metrics" | awk '
+	    $1 == "vigil_audit_fsync_seconds_count" { c = $2 }
+	    $1 == "vigil_audit_fsync_slow_seconds_total" { s = $2 }
+	    $1 == "vigil_audit_fsync_seconds_bucket{le=\"0.002\"}" { a = $2 }
+	    $1 == "vigil_audit_fsync_seconds_bucket{le=\"0.01\"}" { b = $2 }
+	    $1 == "vigil_audit_fsync_seconds_bucket{le=\"0.1\"}" { d = $2 }
+	    END { print c, s, a, b, d }'
+}
 for r in $RATE; do
 	echo "broker: reveals at $r/s for ${SECS}s (loadgen, open loop)" >&2
+	before=$(syncs)
 	"$LOADGEN" 127.0.0.1 "$port" "$work/reveal.txt" "$r" "$SECS" 128 |
 	    sed 's/^loadgen /broker rate /' || true
+	after=$(syncs)
+	echo "$before $after" | awk -v r="$r" -v secs="$SECS" '{
+	    n = $6 - $1; slow = $7 - $2; o2 = n - ($8 - $3)
+	    # A request that arrives during a sync of d > 2 ms is not in
+	    # that batch: it waits at least until the sync ends.  So the
+	    # arrivals in the first d - 2 ms of each such sync take over
+	    # 2 ms whatever the CPU does: with arrivals at a fixed rate,
+	    # that share of requests is forced over 2 ms by the disk alone.
+	    printf "broker fsync rate=%s syncs=%d over_2ms=%d over_10ms=%d " \
+	        "over_100ms=%d slow_ms=%.1f disk_forced_over_2ms=%.2f%%\n",
+	        r, n, o2, n - ($9 - $4), n - ($10 - $5), slow * 1000,
+	        (slow - 0.002 * o2) * 100 / secs }'
 done
 [ -n "${BENCH_BROKER_HOLD:-}" ] && { echo "broker: holding: port $port, requests in $work" >&2; sleep "$BENCH_BROKER_HOLD"; }
 kill -TERM "$pid"

@@ -111,6 +111,23 @@ struct vg_audit_opts {
 
 struct vg_audit;
 
+/*
+ * How long the log's own fdatasync calls took (entry batches and
+ * checkpoint records): every entry of a batch waits for its sync, so a
+ * slow sync is a latency floor no faster CPU removes.  le[i] counts the
+ * syncs that took at most vg_audit_sync_le_us[i] µs (the last bucket has
+ * no bound); slow_ns is the time spent in syncs longer than 2 ms.
+ */
+#define VG_AUDIT_SYNC_BUCKETS 11
+extern const uint32_t vg_audit_sync_le_us[VG_AUDIT_SYNC_BUCKETS - 1];
+struct vg_audit_syncs {
+	uint64_t count;
+	uint64_t ns;			/* total */
+	uint64_t slow_ns;		/* in syncs over 2 ms */
+	uint64_t max_ns;
+	uint64_t le[VG_AUDIT_SYNC_BUCKETS];	/* not cumulative */
+};
+
 /* Status of an open log. */
 struct vg_audit_status {
 	uint64_t size;			/* entries */
@@ -121,6 +138,7 @@ struct vg_audit_status {
 					 * (directories and sink) */
 	bool failed;			/* a write failed: every append fails
 					 * until the log is reopened */
+	struct vg_audit_syncs syncs;	/* since open */
 	unsigned char root[VG_HASHBYTES];
 	char vkey[VG_VKEY_MAX];		/* the chain's verifier key */
 };

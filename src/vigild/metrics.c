@@ -167,6 +167,40 @@ emit_hist(struct out *o, const char *name, const char *labels,
 	    labels, labels[0] != '\0' ? "}" : "", (unsigned long long)count);
 }
 
+/* The audit log's own fdatasync times: the floor under every audited
+ * answer's latency that only the disk sets. */
+static void
+emit_syncs(struct out *o, const struct vg_audit_syncs *y)
+{
+	uint64_t cum = 0;
+	size_t i;
+
+	emit(o, "# HELP vigil_audit_fsync_seconds Time the audit log's "
+	    "fdatasync calls took (entry batches and checkpoints).\n"
+	    "# TYPE vigil_audit_fsync_seconds histogram\n");
+	for (i = 0; i < VG_AUDIT_SYNC_BUCKETS; i++) {
+		cum += y->le[i];
+		if (i < VG_AUDIT_SYNC_BUCKETS - 1)
+			emit(o, "vigil_audit_fsync_seconds_bucket{le=\"%g\"} "
+			    "%llu\n", (double)vg_audit_sync_le_us[i] / 1e6,
+			    (unsigned long long)cum);
+		else
+			emit(o, "vigil_audit_fsync_seconds_bucket{le=\"+Inf\"}"
+			    " %llu\n", (unsigned long long)cum);
+	}
+	emit(o, "vigil_audit_fsync_seconds_sum %.6f\n"
+	    "vigil_audit_fsync_seconds_count %llu\n"
+	    "# HELP vigil_audit_fsync_slow_seconds_total Time spent in audit "
+	    "fdatasync calls that took over 2 ms.\n"
+	    "# TYPE vigil_audit_fsync_slow_seconds_total counter\n"
+	    "vigil_audit_fsync_slow_seconds_total %.6f\n"
+	    "# HELP vigil_audit_fsync_max_seconds The longest audit fdatasync "
+	    "since start.\n# TYPE vigil_audit_fsync_max_seconds gauge\n"
+	    "vigil_audit_fsync_max_seconds %.6f\n", (double)y->ns / 1e9,
+	    (unsigned long long)y->count, (double)y->slow_ns / 1e9,
+	    (double)y->max_ns / 1e9);
+}
+
 /* The request counters of one route ("none": no route matched). */
 static void
 emit_requests(struct out *o, struct server *s, enum route_id id,
@@ -275,6 +309,7 @@ metrics_render(struct server *s, size_t *len)
 	    "# TYPE vigil_audit_witness_failures_total counter\n"
 	    "vigil_audit_witness_failures_total %llu\n",
 	    (unsigned long long)as.witness_failures);
+	emit_syncs(&o, &as.syncs);
 	vg_quota_stats(s->quota, &qp, &qb);
 	emit(&o, "# HELP vigil_quota_principals Principals with quota "
 	    "state.\n# TYPE vigil_quota_principals gauge\n"

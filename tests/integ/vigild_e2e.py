@@ -1948,6 +1948,21 @@ class Suite:
         ok(ac is not None and ac > 0 and metric(
             t, "vigil_audit_commit_seconds_bucket", {"le": "+Inf"}) == ac,
            "vigil_audit_commit_seconds counts commits", repr(ac))
+        fs = metric(t, "vigil_audit_fsync_seconds_count")
+        fb = [int(m.group(1)) for m in re.finditer(
+            r'vigil_audit_fsync_seconds_bucket\{le="[^"]+"\} (\d+)', t)]
+        ok(fs is not None and fs >= 1 and len(fb) == 11 and fb[-1] == fs
+           and fb == sorted(fb), "vigil_audit_fsync_seconds: the audit "
+           "log's syncs, 11 cumulative buckets", repr((fs, fb)))
+        fm = metric(t, "vigil_audit_fsync_max_seconds")
+        fsum = metric(t, "vigil_audit_fsync_seconds_sum")
+        ok(fm is not None and fsum is not None and 0 < fm <= fsum,
+           "vigil_audit_fsync_max_seconds is one sync, within the sum",
+           repr((fm, fsum)))
+        sl = metric(t, "vigil_audit_fsync_slow_seconds_total")
+        ok(sl is not None and 0 <= sl <= fsum,
+           "vigil_audit_fsync_slow_seconds_total is part of the sum",
+           repr((sl, fsum)))
         oc = metric(t, "vigil_open_connections")
         ok(oc is not None and oc >= 1, "vigil_open_connections counts "
            "this connection", repr(oc))
