@@ -412,3 +412,208 @@ vg_audit_reader_next(struct vg_audit_reader *r, struct vg_audit_record *rec)
 	r->st.last_segment_size = r->off;
 	return 1;
 }
+
+/*-----------------------------------------------------------------------------
+ * Following a chain that is being written
+ */
+
+int
+vg_audit_reader_follow(struct vg_audit_reader *r,
+    struct vg_audit_record *rec, uint64_t durable)
+{
+	char **names;
+	int n, rc;
+
+	if (r->failed)
+		return r->failed;
+	if (r->st.next_seq >= durable)
+		return 0;
+	/* Entries below `durable` are whole on disk, so an end of file
+	 * here only means stdio saw the end earlier, or the entry is in a
+	 * segment created since the list was read. */
+	if (r->fp != NULL)
+		clearerr(r->fp);
+	rc = vg_audit_reader_next(r, rec);
+	if (rc != 0 || r->failed)
+		return rc;
+	if (r->st.torn)
+		return fail(r, r->st.next_seq, "entry %llu is durable but cut "
+		    "short on disk", (unsigned long long)r->st.next_seq);
+	n = vg__audit_list_segments(r->dir, &names);
+	if (n < 0)
+		return n == VG_ENOTFOUND ? 0 : n;
+	if (n <= r->nsegs) {
+		vg__audit_free_names(names, n);
+		return 0;
+	}
+	vg__audit_free_names(r->segs, r->nsegs);
+	r->segs = names;
+	r->nsegs = n;
+	return vg_audit_reader_next(r, rec);
+}
+
+/*-----------------------------------------------------------------------------
+ * Several chains in log order
+ */
+
+struct merge_src {
+	char name[VG_CHAIN_NAME_MAX + 1];
+	struct vg_audit_reader *r;
+	struct vg_audit_record rec;	/* lookahead */
+	int have;			/* rec holds the next entry */
+};
+
+struct vg_audit_merge {
+	struct merge_src *src;
+	size_t n;
+	int last;			/* source returned last, or -1 */
+	char why[256];
+};
+
+static int
+src_cmp_name(const void *a, const void *b)
+{
+	return strcmp(((const struct merge_src *)a)->name,
+	    ((const struct merge_src *)b)->name);
+}
+
+static int
+merge_fill(struct vg_audit_merge *m, size_t i)
+{
+	struct merge_src *s = &m->src[i];
+	int rc = vg_audit_reader_next(s->r, &s->rec);
+
+	if (rc < 0) {
+		uint64_t seq;
+		const char *why = vg_audit_reader_error(s->r, &seq, NULL, NULL);
+
+		snprintf(m->why, sizeof(m->why), "chain %s, seq %llu: %s",
+		    s->name, (unsigned long long)seq, why);
+		return rc;
+	}
+	s->have = rc == 1;
+	return 0;
+}
+
+void
+vg_audit_merge_close(struct vg_audit_merge *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->n; i++)
+		vg_audit_reader_close(m->src[i].r);
+	free(m->src);
+	free(m);
+}
+
+int
+vg_audit_merge_open(const char *audit_dir,
+    int (*want)(void *ctx, const char *chain), void *ctx,
+    struct vg_audit_merge **out, char *err, size_t errcap)
+{
+	struct vg_audit_merge *m;
+	struct dirent *de;
+	DIR *d;
+	size_t cap = 0, i;
+	int rc = 0;
+
+	*out = NULL;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return VG_ENOMEM;
+	m->last = -1;
+	if ((d = opendir(audit_dir)) == NULL) {
+		free(m);
+		if (errno == ENOENT) {
+			snprintf(err, errcap, "no audit log in %s", audit_dir);
+			return VG_ENOTFOUND;
+		}
+		snprintf(err, errcap, "cannot read %s", audit_dir);
+		return VG_EIO;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+		struct stat sb;
+
+		if (!vg__audit_chain_name_ok(de->d_name) ||
+		    (want != NULL && !want(ctx, de->d_name)))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", audit_dir,
+		    de->d_name) >= sizeof(path) || stat(path, &sb) != 0 ||
+		    !S_ISDIR(sb.st_mode))
+			continue;
+		if (m->n == VG_AUDIT_MERGE_MAX) {
+			snprintf(err, errcap, "more than %d chains in %s",
+			    VG_AUDIT_MERGE_MAX, audit_dir);
+			rc = VG_ETOOBIG;
+			break;
+		}
+		if (m->n == cap) {
+			struct merge_src *ns;
+
+			cap = cap ? cap * 2 : 4;
+			ns = realloc(m->src, cap * sizeof(*ns));
+			if (ns == NULL) {
+				rc = VG_ENOMEM;
+				break;
+			}
+			m->src = ns;
+		}
+		memset(&m->src[m->n], 0, sizeof(m->src[0]));
+		snprintf(m->src[m->n].name, sizeof(m->src[0].name), "%.32s",
+		    de->d_name);
+		if ((rc = vg_audit_reader_open(path, &m->src[m->n].r)) != 0) {
+			snprintf(err, errcap, "cannot open chain %s",
+			    de->d_name);
+			break;
+		}
+		m->n++;
+	}
+	closedir(d);
+	if (rc == 0 && m->n > 1)
+		qsort(m->src, m->n, sizeof(m->src[0]), src_cmp_name);
+	for (i = 0; rc == 0 && i < m->n; i++)
+		if ((rc = merge_fill(m, i)) != 0)
+			snprintf(err, errcap, "%s", m->why);
+	if (rc != 0) {
+		vg_audit_merge_close(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+int
+vg_audit_merge_next(struct vg_audit_merge *m,
+    const struct vg_audit_record **rec)
+{
+	size_t i;
+	int best = -1;
+
+	*rec = NULL;
+	if (m->last >= 0) {
+		int rc = merge_fill(m, (size_t)m->last);
+
+		m->last = -1;
+		if (rc != 0)
+			return rc;
+	}
+	/* Oldest first; ties by chain name (sorted), then sequence. */
+	for (i = 0; i < m->n; i++)
+		if (m->src[i].have && (best < 0 || m->src[i].rec.time_ns <
+		    m->src[best].rec.time_ns))
+			best = (int)i;
+	if (best < 0)
+		return 0;
+	m->src[best].have = 0;
+	m->last = best;
+	*rec = &m->src[best].rec;
+	return 1;
+}
+
+const char *
+vg_audit_merge_error(const struct vg_audit_merge *m)
+{
+	return m->why;
+}

@@ -218,6 +218,34 @@ const char *vg_audit_reader_error(const struct vg_audit_reader *r,
     uint64_t *seq, uint64_t *offset, const char **segment);
 void vg_audit_reader_close(struct vg_audit_reader *r);
 
+/*
+ * For a chain that is being written (vigild's detector): reads the next
+ * entry only if its sequence number is below `durable` (from
+ * vg_audit_status of the writer), picking up segments created since
+ * the reader opened.  Returns 1, 0 (nothing durable left to read: call
+ * again later) or VG_EFORMAT as vg_audit_reader_next.
+ */
+VG_MUST_CHECK int vg_audit_reader_follow(struct vg_audit_reader *r,
+    struct vg_audit_record *rec, uint64_t durable);
+
+/*
+ * Several chains read as one log: entries oldest first, ties broken by
+ * chain name, each chain in its own order.  want (may be NULL: every
+ * chain) picks the chains of audit_dir (vault/audit) to read.
+ */
+#define VG_AUDIT_MERGE_MAX 1024		/* chains */
+struct vg_audit_merge;
+VG_MUST_CHECK int vg_audit_merge_open(const char *audit_dir,
+    int (*want)(void *ctx, const char *chain), void *ctx,
+    struct vg_audit_merge **out, char *err, size_t errcap);
+/* Sets *rec to the next entry (valid until the next call) and returns
+ * 1; 0 at the end; VG_EFORMAT (vg_audit_merge_error says which chain,
+ * where and what). */
+VG_MUST_CHECK int vg_audit_merge_next(struct vg_audit_merge *m,
+    const struct vg_audit_record **rec);
+const char *vg_audit_merge_error(const struct vg_audit_merge *m);
+void vg_audit_merge_close(struct vg_audit_merge *m);
+
 /*-----------------------------------------------------------------------------
  * Verification: everything a holder of a checkpoint can check.
  */
