@@ -1205,6 +1205,7 @@ vg_vault_get(struct vg_vault *v, const unsigned char id[VG_IDBYTES],
 	memcpy(out->id, id, VG_IDBYTES);
 	out->epoch = r.epoch;
 	out->created = r.created;
+	memcpy(out->region, r.region, sizeof(out->region));
 	out->view = view;
 	rc = data_key_fresh(v, r.epoch, &oc.key);
 	if (rc != 0)

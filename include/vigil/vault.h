@@ -147,6 +147,9 @@ struct vg_record {
 	unsigned char id[VG_IDBYTES];
 	uint32_t epoch;
 	int64_t created;
+	char region[8];		/* the coarse region, kept in clear: for
+				 * policy and the detector, whatever fields
+				 * were asked for ("" when none) */
 	enum vg_view view;
 	bool present[VG_FIELDS_MAX];
 	size_t len[VG_FIELDS_MAX];

@@ -84,6 +84,10 @@ struct pending {
 	char decision[16];
 	char reason[40];
 	char detail[VG_AUDIT_STR_MAX + 1];
+	/* Each entry's customer region (for the detector), and its detail
+	 * with ",region=XX" added when there is one. */
+	char region[ENTRIES_MAX][8];
+	char edetail[ENTRIES_MAX][VG_AUDIT_STR_MAX + 1];
 	char client[64];
 	char field[48];			/* an error's field, or "" */
 	/*
@@ -412,11 +416,30 @@ pending_entry(struct pending *p, const unsigned char *customer)
 		return;
 	e = &p->e[p->n];
 	memset(e, 0, sizeof(*e));
+	p->region[p->n][0] = '\0';
 	if (customer != NULL) {
 		memcpy(p->customer[p->n], customer, VG_IDBYTES);
 		e->customer = p->customer[p->n];
 	}
 	p->n++;
+}
+
+/* out = detail + ",region=" + region; false (out unused) if too long. */
+static bool
+add_region(char *out, size_t cap, const char *detail, const char *region)
+{
+	size_t dl = strlen(detail), rl = strnlen(region, 7);
+	size_t need = dl + (dl > 0) + 7 + rl + 1;
+
+	if (need > cap)
+		return false;
+	memcpy(out, detail, dl);
+	if (dl > 0)
+		out[dl++] = ',';
+	memcpy(out + dl, "region=", 7);
+	memcpy(out + dl + 7, region, rl);
+	out[dl + 7 + rl] = '\0';
+	return true;
 }
 
 /* Makes the answer an error (audited like any other answer). */
@@ -577,8 +600,12 @@ pending_submit(struct rq *q, struct pending *p)
 			e->purpose = p->purpose;
 		if (p->case_id[0] != '\0')
 			e->case_id = p->case_id;
-		if (p->detail[0] != '\0')
+		if (p->region[i][0] != '\0' && add_region(p->edetail[i],
+		    sizeof(p->edetail[i]), p->detail, p->region[i])) {
+			e->detail = p->edetail[i];
+		} else if (p->detail[0] != '\0') {
 			e->detail = p->detail;
+		}
 	}
 	if (p->body.oom) {
 		pending_free(p);
@@ -828,7 +855,7 @@ all_fields(const struct vg_schema *s)
  * and, when request_id is not NULL, "request_id". */
 static int
 masked_customer(struct rq *q, struct jb *b, const unsigned char *id,
-    const char *request_id)
+    const char *request_id, char region[8])
 {
 	struct vg_record *rec = q->w->rec;
 	char ids[VG_ID_STRLEN];
@@ -839,6 +866,8 @@ masked_customer(struct rq *q, struct jb *b, const unsigned char *id,
 		vg_record_clear(rec);
 		return rc;
 	}
+	if (region != NULL)
+		memcpy(region, rec->region, 8);
 	vg_id_format(ids, id);
 	jb_str(b, "{\"id\":");
 	jb_quote(b, ids, strlen(ids));
@@ -869,7 +898,8 @@ h_customer_get(struct rq *q)
 		return -1;
 	pending_entry(p, id);
 	if (allowed(q, p, VG_ACT_VIEW)) {
-		rc = masked_customer(q, &p->body, id, q->request_id);
+		rc = masked_customer(q, &p->body, id, q->request_id,
+		    p->region[p->n - 1]);
 		if (rc == VG_ENOTFOUND) {
 			snprintf(p->decision, sizeof(p->decision), "miss");
 			snprintf(p->reason, sizeof(p->reason), "not_found");
@@ -1139,6 +1169,8 @@ h_customer_reveal(struct rq *q, json_t *body)
 		snprintf(p->detail, sizeof(p->detail), "approval=%s",
 		    r.approval_id);
 	}
+	if (p->n > 0)
+		memcpy(p->region[p->n - 1], rec->region, 8);
 	vg_id_format(ids, id);
 	jb_str(&p->body, "{\"id\":");
 	jb_quote(&p->body, ids, strlen(ids));
@@ -1230,7 +1262,8 @@ h_lookup(struct rq *q, json_t *body)
 		if (i > 0)
 			jb_str(&p->body, ",");
 		pending_entry(p, ids[i]);
-		if (masked_customer(q, &p->body, ids[i], NULL) != 0) {
+		if (masked_customer(q, &p->body, ids[i], NULL,
+		    p->region[p->n - 1]) != 0) {
 			pending_error(p, 500, "internal", "a matching record "
 			    "could not be read");
 			return pending_submit(q, p);
