@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vigil/alertdb.h"
 #include "vigil/crypto.h"
 #include "vigil/cases.h"
 #include "vigil/principal.h"
@@ -143,6 +144,15 @@ struct vg_store_ops {
 	/* Pending approvals of principal not expired at now. */
 	int (*approval_pending)(struct vg_store *s, const char *principal,
 	    int64_t now, uint64_t *n);
+	/* Alerts (lib/alertdb.c).  alert_put returns VG_EEXIST for an id
+	 * already stored; alert_ack VG_EEXIST when it is not open. */
+	int (*alert_put)(struct vg_store *s, const struct vg_alert_row *r);
+	int (*alert_get)(struct vg_store *s, const char *id,
+	    struct vg_alert_row *r);
+	int (*alert_list)(struct vg_store *s, const struct vg_alert_query *q,
+	    int (*cb)(void *ctx, const struct vg_alert_row *r), void *ctx);
+	int (*alert_ack)(struct vg_store *s, const char *id, const char *by,
+	    int64_t at);
 };
 
 struct vg_store {

@@ -14,6 +14,8 @@
  *         created, expires, closed)
  *   approvals(id, principal, customer, fields, purpose, case_id, why,
  *         state, decided_by, created, expires, decided)
+ *   alerts(id, time, principal, severity, rule, state, acked_by,
+ *         acked_at, json)            the detector's alerts, no values
  *
  * cases and approvals are WITHOUT ROWID tables keyed by their text id: a
  * reveal reads its case with one B-tree descent instead of two.
@@ -23,6 +25,7 @@
  * ROWID table keyed by id).  bidx is one 33-byte blob key per entry,
  * which compares faster than a three-column key (4.4 s -> 4.0 s).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,7 @@ enum {
 	ST_AK_PUT, ST_AK_GET, ST_AK_EACH, ST_AK_STATE,
 	ST_CASE_PUT, ST_CASE_GET, ST_CASE_UPDATE,
 	ST_APR_PUT, ST_APR_GET, ST_APR_MOVE, ST_APR_PENDING,
+	ST_AL_PUT, ST_AL_GET, ST_AL_LIST, ST_AL_ACK,
 	ST__COUNT
 };
 
@@ -110,6 +114,18 @@ static const char *const sql_text[ST__COUNT] = {
 	    "decided ELSE ?5 END WHERE id = ?1 AND state = ?2",
 	[ST_APR_PENDING] = "SELECT count(*) FROM approvals WHERE "
 	    "principal = ?1 AND state = 'pending' AND expires > ?2",
+	[ST_AL_PUT] = "INSERT INTO alerts(id, time, principal, severity, "
+	    "rule, state, acked_by, acked_at, json) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, 'open', '', 0, ?6)",
+	[ST_AL_GET] = "SELECT id, time, principal, severity, rule, state, "
+	    "acked_by, acked_at, json FROM alerts WHERE id = ?1",
+	[ST_AL_LIST] = "SELECT id, time, principal, severity, rule, state, "
+	    "acked_by, acked_at, json FROM alerts WHERE (?1 IS NULL OR "
+	    "principal = ?1) AND (?2 IS NULL OR state = ?2) AND severity >= "
+	    "?3 AND (?4 = 0 OR time < ?4) ORDER BY time DESC, id DESC "
+	    "LIMIT ?5",
+	[ST_AL_ACK] = "UPDATE alerts SET state = 'acked', acked_by = ?2, "
+	    "acked_at = ?3 WHERE id = ?1 AND state = 'open'",
 };
 
 #define ST__EAGER ST_PR_PUT	/* statements prepared at open */
@@ -135,7 +151,14 @@ static const char *const sql_text[ST__COUNT] = {
 	" fields INTEGER NOT NULL, purpose TEXT NOT NULL,"		\
 	" case_id TEXT NOT NULL, why TEXT NOT NULL, state TEXT NOT NULL,"\
 	" decided_by TEXT NOT NULL, created INTEGER NOT NULL,"		\
-	" expires INTEGER NOT NULL, decided INTEGER NOT NULL) WITHOUT ROWID;"
+	" expires INTEGER NOT NULL, decided INTEGER NOT NULL) WITHOUT ROWID;"\
+	"CREATE TABLE " ine "alerts(id TEXT PRIMARY KEY,"		\
+	" time INTEGER NOT NULL, principal TEXT NOT NULL,"		\
+	" severity INTEGER NOT NULL, rule TEXT NOT NULL,"		\
+	" state TEXT NOT NULL, acked_by TEXT NOT NULL,"			\
+	" acked_at INTEGER NOT NULL, json TEXT NOT NULL);"		\
+	"CREATE INDEX " ine "alerts_time ON alerts(time);"		\
+	"CREATE INDEX " ine "alerts_principal ON alerts(principal, time);"
 
 
 static const char schema_sql[] =
@@ -789,6 +812,110 @@ sq_apikey_set_state(struct vg_store *s, const char *key_id, const char *state)
 }
 
 /*-----------------------------------------------------------------------------
+ * Alerts
+ */
+
+static int
+sq_alert_put(struct vg_store *s, const struct vg_alert_row *r)
+{
+	sqlite3_stmt *st = lazy(s, ST_AL_PUT);
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, r->time_ns);
+	sqlite3_bind_text(st, 3, r->principal, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, r->severity);
+	sqlite3_bind_text(st, 5, r->rule, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, r->json, -1, SQLITE_STATIC);
+	return step_done(st);
+}
+
+static int
+read_alert(sqlite3_stmt *st, void *out)
+{
+	struct vg_alert_row *r = out;
+
+	memset(r, 0, offsetof(struct vg_alert_row, json));
+	copy_text(r->id, sizeof(r->id), sqlite3_column_text(st, 0));
+	r->time_ns = sqlite3_column_int64(st, 1);
+	copy_text(r->principal, sizeof(r->principal),
+	    sqlite3_column_text(st, 2));
+	r->severity = sqlite3_column_int(st, 3);
+	copy_text(r->rule, sizeof(r->rule), sqlite3_column_text(st, 4));
+	copy_text(r->state, sizeof(r->state), sqlite3_column_text(st, 5));
+	copy_text(r->acked_by, sizeof(r->acked_by),
+	    sqlite3_column_text(st, 6));
+	r->acked_at = sqlite3_column_int64(st, 7);
+	copy_text(r->json, sizeof(r->json), sqlite3_column_text(st, 8));
+	return 0;
+}
+
+static int
+sq_alert_get(struct vg_store *s, const char *id, struct vg_alert_row *r)
+{
+	return get_one(s, ST_AL_GET, id, read_alert, r);
+}
+
+static int
+sq_alert_list(struct vg_store *s, const struct vg_alert_query *q,
+    int (*cb)(void *ctx, const struct vg_alert_row *r), void *ctx)
+{
+	sqlite3_stmt *st = lazy(s, ST_AL_LIST);
+	struct vg_alert_row *r;
+	int rc, ret = 0;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return VG_ENOMEM;
+	if (q->principal != NULL)
+		sqlite3_bind_text(st, 1, q->principal, -1, SQLITE_STATIC);
+	if (q->state != NULL)
+		sqlite3_bind_text(st, 2, q->state, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, q->min_severity);
+	sqlite3_bind_int64(st, 4, q->before_ns);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)(q->limit == 0 ||
+	    q->limit > VG_ALERT_LIST_MAX ? VG_ALERT_LIST_MAX : q->limit));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ret = read_alert(st, r);
+		if (ret == 0)
+			ret = cb(ctx, r);
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = VG_ESTORE;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	free(r);
+	return ret;
+}
+
+static int
+sq_alert_ack(struct vg_store *s, const char *id, const char *by, int64_t at)
+{
+	sqlite3_stmt *st = lazy(s, ST_AL_ACK);
+	struct vg_alert_row *r;
+	int rc;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, at);
+	if ((rc = step_done(st)) != 0)
+		return rc;
+	if (sqlite3_changes(sq(s)->db) == 1)
+		return 0;
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return VG_ENOMEM;
+	rc = sq_alert_get(s, id, r);
+	free(r);
+	return rc == 0 ? VG_EEXIST : rc;
+}
+
+/*-----------------------------------------------------------------------------
  * Cases and approvals
  */
 
@@ -987,6 +1114,10 @@ static const struct vg_store_ops sqlite_ops = {
 	.apikey_get = sq_apikey_get,
 	.apikey_each = sq_apikey_each,
 	.apikey_set_state = sq_apikey_set_state,
+	.alert_put = sq_alert_put,
+	.alert_get = sq_alert_get,
+	.alert_list = sq_alert_list,
+	.alert_ack = sq_alert_ack,
 	.case_put = sq_case_put,
 	.case_get = sq_case_get,
 	.case_update = sq_case_update,
