@@ -8,6 +8,7 @@
  */
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ enum win { W_15M, W_1H, W_1D, NW };
 static const char *const win_name[NW] = { "15m", "1h", "1d" };
 
 /* Rings: slot length in seconds, slots kept, slots a window sums. */
-#define M_SLOTS 16		/* minutes: the 15-minute window */
+#define M_SLOTS 15		/* minutes: the 15-minute window */
 #define Q_SLOTS 4		/* quarter hours: the hour */
 #define H_SLOTS 24		/* hours: the day */
 #define HBITS 256		/* distinct customers this clock hour */
@@ -69,6 +70,8 @@ struct principal {
 	int64_t last_t;			/* seconds */
 	uint32_t m_last, q_last, h_last;	/* newest slot numbers */
 	uint16_t m[M_SLOTS][NF], q[Q_SLOTS][NF], h[H_SLOTS][NF];
+	uint32_t sum[NW][NF];		/* each ring's total: its window */
+	uint16_t hset, dset;		/* bits set in hbits, dbits */
 	uint32_t hb_period, db_period;
 	uint8_t hbits[HBITS / 8], dbits[DBITS / 8];
 	/* Own history: reveals per active day. */
@@ -175,10 +178,16 @@ scopy(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-static void
+/* Adds by to *v, saturating; returns what was added. */
+static unsigned
 inc16(uint16_t *v, unsigned by)
 {
-	*v = *v > UINT16_MAX - by ? UINT16_MAX : (uint16_t)(*v + by);
+	unsigned room = UINT16_MAX - *v;
+
+	if (by > room)
+		by = room;
+	*v = (uint16_t)(*v + by);
+	return by;
 }
 
 /* The value of key in a detail such as "assignee=a,channel=phone":
@@ -230,19 +239,27 @@ has_word(const char *list, const char *w)
  * Rings
  */
 
-/* Moves a ring of n slots to slot `now`, zeroing the slots it passes.
- * Returns the row to count into, or NULL for a slot already gone. */
+/* Moves a ring of n slots to slot `now`, taking the slots it reuses out
+ * of the running total sum[].  Returns the row to count into, or NULL
+ * for a slot already gone. */
 static uint16_t *
-ring_at(uint16_t (*r)[NF], unsigned n, uint32_t *last, uint32_t now)
+ring_at(uint16_t (*r)[NF], unsigned n, uint32_t *last, uint32_t now,
+    uint32_t *sum)
 {
 	if (now > *last) {
 		uint32_t s;
+		int f;
 
-		if (now - *last >= n)
+		if (now - *last >= n) {
 			memset(r, 0, sizeof(r[0]) * n);
-		else
-			for (s = *last + 1; s <= now; s++)
+			memset(sum, 0, sizeof(uint32_t) * NF);
+		} else {
+			for (s = *last + 1; s <= now; s++) {
+				for (f = 0; f < NF; f++)
+					sum[f] -= r[s % n][f];
 				memset(r[s % n], 0, sizeof(r[0]));
+			}
+		}
 		*last = now;
 	} else if (*last - now >= n) {
 		return NULL;
@@ -250,21 +267,23 @@ ring_at(uint16_t (*r)[NF], unsigned n, uint32_t *last, uint32_t now)
 	return r[now % n];
 }
 
-/* Sum of feature f over the k slots ending at slot `at` (k <= n),
- * counting only slots the ring still holds. */
+/* The window of n slots ending at slot `at`, from the running total:
+ * at the ring's own newest slot (the usual case) that total itself;
+ * later, without the slots that have left the window since. */
 static uint32_t
-ring_sum(const uint16_t (*r)[NF], unsigned n, uint32_t last, uint32_t at,
-    unsigned k, int f)
+ring_sum(const uint16_t (*r)[NF], unsigned n, uint32_t last,
+    const uint32_t *sum, uint32_t at, int f)
 {
-	uint32_t s, lo, hi, sum = 0;
+	uint32_t s, v;
 
-	lo = at + 1 >= k ? at + 1 - k : 0;
-	if (last + 1 >= n && lo < last + 1 - n)
-		lo = last + 1 - n;	/* older slots are gone */
-	hi = at < last ? at : last;	/* newer ones hold nothing yet */
-	for (s = lo; s <= hi; s++)
-		sum += r[s % n][f];
-	return sum;
+	if (at <= last)
+		return sum[f];
+	if (at - last >= n)
+		return 0;
+	v = sum[f];
+	for (s = last + 1 - n; s <= at - n; s++)
+		v -= r[s % n][f];
+	return v;
 }
 
 static uint32_t
@@ -280,24 +299,23 @@ window(const struct principal *p, int w, int f, int64_t t)
 	switch (w) {
 	case W_15M:
 		return ring_sum((const uint16_t (*)[NF])p->m, M_SLOTS,
-		    p->m_last, slot_of(t, 60), 15, f);
+		    p->m_last, p->sum[W_15M], slot_of(t, 60), f);
 	case W_1H:
 		return ring_sum((const uint16_t (*)[NF])p->q, Q_SLOTS,
-		    p->q_last, slot_of(t, 900), 4, f);
+		    p->q_last, p->sum[W_1H], slot_of(t, 900), f);
 	default:
 		return ring_sum((const uint16_t (*)[NF])p->h, H_SLOTS,
-		    p->h_last, slot_of(t, 3600), 24, f);
+		    p->h_last, p->sum[W_1D], slot_of(t, 3600), f);
 	}
 }
 
-/* Linear counting over a bitmap of m bits: the distinct count. */
+/* Linear counting over a bitmap of m bits with `set` of them set: the
+ * distinct count. */
 static uint32_t
-lc_estimate(const uint8_t *bits, unsigned m)
+lc_estimate(unsigned set, unsigned m)
 {
-	unsigned i, zero = 0;
+	unsigned zero = m - set;
 
-	for (i = 0; i < m / 8; i++)
-		zero += 8 - (unsigned)__builtin_popcount(bits[i]);
 	if (zero == 0)
 		zero = 1;	/* saturated: the estimate's ceiling */
 	return (uint32_t)lround((double)m * log((double)m / zero));
@@ -308,10 +326,10 @@ customers(const struct principal *p, int w, int64_t t)
 {
 	if (w == W_1D)
 		return p->db_period == slot_of(t, 86400) + 1 ?
-		    lc_estimate(p->dbits, DBITS) : 0;
+		    lc_estimate(p->dset, DBITS) : 0;
 	if (w == W_1H)
 		return p->hb_period == slot_of(t, 3600) + 1 ?
-		    lc_estimate(p->hbits, HBITS) : 0;
+		    lc_estimate(p->hset, HBITS) : 0;
 	return window(p, W_15M, F_REVEAL, t);
 }
 
@@ -500,12 +518,15 @@ count(struct principal *p, int f, int64_t t, unsigned by)
 {
 	uint16_t *row;
 
-	if ((row = ring_at(p->m, M_SLOTS, &p->m_last, slot_of(t, 60))))
-		inc16(&row[f], by);
-	if ((row = ring_at(p->q, Q_SLOTS, &p->q_last, slot_of(t, 900))))
-		inc16(&row[f], by);
-	if ((row = ring_at(p->h, H_SLOTS, &p->h_last, slot_of(t, 3600))))
-		inc16(&row[f], by);
+	if ((row = ring_at(p->m, M_SLOTS, &p->m_last, slot_of(t, 60),
+	    p->sum[W_15M])))
+		p->sum[W_15M][f] += inc16(&row[f], by);
+	if ((row = ring_at(p->q, Q_SLOTS, &p->q_last, slot_of(t, 900),
+	    p->sum[W_1H])))
+		p->sum[W_1H][f] += inc16(&row[f], by);
+	if ((row = ring_at(p->h, H_SLOTS, &p->h_last, slot_of(t, 3600),
+	    p->sum[W_1D])))
+		p->sum[W_1D][f] += inc16(&row[f], by);
 }
 
 static void
@@ -516,17 +537,29 @@ touch_customer(struct principal *p, const unsigned char *id, int64_t t)
 
 	/* Ids are random: their bytes are already a uniform hash. */
 	memcpy(&x, id, sizeof(x));
+	uint8_t bit;
+
 	if (p->hb_period != hp) {
 		memset(p->hbits, 0, sizeof(p->hbits));
 		p->hb_period = hp;
+		p->hset = 0;
 	}
 	if (p->db_period != dp) {
 		memset(p->dbits, 0, sizeof(p->dbits));
 		p->db_period = dp;
+		p->dset = 0;
 	}
-	p->hbits[(x % HBITS) / 8] |= (uint8_t)(1u << (x % 8));
+	bit = (uint8_t)(1u << (x % 8));
+	if ((p->hbits[(x % HBITS) / 8] & bit) == 0) {
+		p->hbits[(x % HBITS) / 8] |= bit;
+		p->hset++;
+	}
 	x >>= 10;
-	p->dbits[(x % DBITS) / 8] |= (uint8_t)(1u << (x % 8));
+	bit = (uint8_t)(1u << (x % 8));
+	if ((p->dbits[(x % DBITS) / 8] & bit) == 0) {
+		p->dbits[(x % DBITS) / 8] |= bit;
+		p->dset++;
+	}
 }
 
 /* Rolls p's own history to day `day` (UTC day number). */
@@ -687,16 +720,24 @@ static struct stat2
 robust(uint32_t *v, size_t n)
 {
 	struct stat2 s = { 0, 0 };
+	uint32_t any = 0;
 	size_t i;
 
-	if (n == 0)
-		return s;
+	for (i = 0; i < n; i++)
+		any |= v[i];
+	if (any == 0)
+		return s;	/* most counts are 0 for everyone */
 	s.median = select_k(v, n, n / 2);
 	for (i = 0; i < n; i++)
 		v[i] = v[i] > s.median ? v[i] - s.median : s.median - v[i];
 	s.mad = select_k(v, n, n / 2);
 	return s;
 }
+
+/* The (window, feature) pairs some signal reads: only these have peer
+ * statistics (set once by vg_detect_new). */
+static bool used[NW][NSF];
+static pthread_once_t used_once = PTHREAD_ONCE_INIT;
 
 /* Peer baselines as of t: every active principal's values once, then
  * each group's median and MAD over its active members. */
@@ -719,7 +760,8 @@ recompute(struct vg_detect *d, int64_t t)
 			continue;
 		for (w = 0; w < NW; w++)
 			for (f = 0; f < NSF; f++)
-				v[w * NSF + f] = value(p, w, f, t);
+				v[w * NSF + f] = used[w][f] ?
+				    value(p, w, f, t) : 0;
 	}
 	for (gi = 0; gi < d->ng; gi++) {
 		struct group *g = &d->g[gi];
@@ -730,6 +772,8 @@ recompute(struct vg_detect *d, int64_t t)
 			for (f = 0; f < NSF; f++) {
 				size_t n = 0;
 
+				if (!used[w][f])
+					continue;
 				for (i = 0; i < g->nmembers; i++) {
 					uint32_t m = g->members[i];
 
@@ -804,6 +848,16 @@ static const struct sigdef sigs[] = {
 	    " records per case handled in the last day" },
 };
 #define NSIGS (sizeof(sigs) / sizeof(sigs[0]))
+
+static void
+used_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < NSIGS; i++)
+		used[sigs[i].w][sigs[i].f] = true;
+	used[W_1D][F_REVEAL] = true;	/* the per-case ratio's gate */
+}
 
 /* Peers' statistics for p: its org and role, or the role across orgs
  * when too few of the group are active. */
@@ -1297,6 +1351,7 @@ vg_detect_new(const struct vg_detect_opts *o, struct vg_detect **out)
 		d->tu = *o->tuning;
 	else
 		vg_detect_tuning_default(&d->tu);
+	pthread_once(&used_once, used_init);
 	d->shared = calloc(SHARED_SLOTS, sizeof(*d->shared));
 	if (d->shared == NULL) {
 		free(d);

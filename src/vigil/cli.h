@@ -11,6 +11,7 @@
 #define VIGIL_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "vigil/error.h"
 
@@ -65,6 +66,15 @@ int cli_audit_close(struct vg_cli *cli, struct vg_audit *a, int status);
  * is taken over).  Returns EXIT_OK, or EXIT_DATA for NULL or no memory. */
 struct json_t;
 int cli_print_json(struct json_t *o);
+
+/* Times (cmd_audit_query.c).  cli_parse_time reads RFC 3339
+ * ("2026-11-27T20:00:00Z", fractions and offsets too; a bare date is
+ * its midnight UTC) or unix seconds into unix ns: 0 or -1.
+ * cli_format_time writes RFC 3339 UTC, with nanoseconds when frac, into
+ * out (CLI_TIME_STRLEN bytes). */
+#define CLI_TIME_STRLEN 96
+int cli_parse_time(const char *s, int64_t *out);
+void cli_format_time(char *out, int64_t ns, int frac);
 
 /* Parses a decimal unsigned 64-bit integer; returns 0 or -1. */
 int cli_parse_u64(const char *s, unsigned long long *out);

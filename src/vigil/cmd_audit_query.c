@@ -36,7 +36,7 @@ int cmd_audit_who_viewed(int argc, char **argv, struct vg_cli *cli);
 
 #define NS_PER_SEC 1000000000LL
 #define TAIL_DEFAULT 20
-#define TIME_STRLEN 96		/* an RFC 3339 time with ns, and room */
+#define TIME_STRLEN CLI_TIME_STRLEN
 
 /*-----------------------------------------------------------------------------
  * Time: RFC 3339 both ways with days-from-civil arithmetic (H. Hinnant,
@@ -91,8 +91,8 @@ days_in_month(int64_t y, unsigned m)
  * Formats unix time ns as RFC 3339 UTC into out (TIME_STRLEN bytes):
  * "2026-11-27T20:00:00.123456789Z" with frac, else "2026-11-27T20:00:00Z".
  */
-static void
-format_time(char *out, int64_t ns, int frac)
+void
+cli_format_time(char *out, int64_t ns, int frac)
 {
 	int64_t secs, sub, days, sod, y;
 	unsigned m, d;
@@ -174,8 +174,8 @@ fraction(const char **p, int64_t *sub)
  * as unix seconds ("1795809600", "1795809600.5") into unix ns,
  * saturating outside the int64_t range.  Returns 0 or -1.
  */
-static int
-parse_time(const char *s, int64_t *out)
+int
+cli_parse_time(const char *s, int64_t *out)
 {
 	unsigned y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0;
 	int64_t secs, sub = 0, off = 0;
@@ -526,7 +526,7 @@ entry_json(const struct vg_audit_record *rec, const char *chain)
 
 	if (o == NULL)
 		return NULL;
-	format_time(ts, rec->time_ns, 1);
+	cli_format_time(ts, rec->time_ns, 1);
 	json_object_set_new(o, "@timestamp", json_string(ts));
 	set_str(o, "event.action", rec->action);
 	json_object_set_new(o, "event.outcome",
@@ -773,14 +773,14 @@ cmd_audit_query(int argc, char **argv, struct vg_cli *cli)
 			f.has_customer = true;
 			break;
 		case 's':
-			if (parse_time(optarg, &f.since) != 0)
+			if (cli_parse_time(optarg, &f.since) != 0)
 				return cli_usage(cli, "--since: '%s' is not an "
 				    "RFC 3339 time (2026-11-27T20:00:00Z) or "
 				    "unix seconds", optarg);
 			f.has_since = true;
 			break;
 		case 't':
-			if (parse_time(optarg, &f.until) != 0)
+			if (cli_parse_time(optarg, &f.until) != 0)
 				return cli_usage(cli, "--until: '%s' is not an "
 				    "RFC 3339 time (2026-11-27T20:00:00Z) or "
 				    "unix seconds", optarg);
@@ -856,7 +856,7 @@ table_add(struct table *t, const struct chain_src *src)
 			return -1;
 		t->row = nr;
 	}
-	format_time(ts, rec->time_ns, 0);
+	cli_format_time(ts, rec->time_ns, 0);
 	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)rec->seq);
 	cell[0] = ts;
 	cell[1] = src->name;

@@ -1042,6 +1042,13 @@ h_customer_reveal(struct rq *q, json_t *body)
 	vg_case_facts(have_case ? &kase : NULL, r.case_id != NULL,
 	    q->who.id, id, q->now, &c.in.kase);
 	c.in.shift = -1;
+	{
+		/* The detector's containment of the caller, if any. */
+		struct vg_contain_state cs;
+
+		vg_contain_get(q->s->contain, q->who.id, &cs);
+		c.in.containment = (int)cs.level;
+	}
 	if (q->who.shift[0] != '\0')
 		c.in.shift = vg_shift_parse(q->who.shift, &shift, &why) == 0 ?
 		    vg_shift_contains(&shift, q->now) : 0;
@@ -1692,8 +1699,11 @@ h_approval(struct rq *q, json_t *body)
  */
 
 static void
-principal_json(struct jb *b, const struct vg_principal *x)
+principal_json(struct jb *b, const struct vg_principal *x,
+    struct vg_contain_map *cm)
 {
+	struct vg_contain_state cs;
+
 	jb_str(b, "{\"id\":");
 	jb_quote(b, x->id, strlen(x->id));
 	jb_str(b, ",\"org\":");
@@ -1702,7 +1712,13 @@ principal_json(struct jb *b, const struct vg_principal *x)
 	    "\"state\":\"%s\",\"created\":%lld,\"shift\":", x->kind, x->role,
 	    x->region, x->state, (long long)x->created);
 	jb_quote(b, x->shift, strlen(x->shift));
-	jb_str(b, "}");
+	vg_contain_get(cm, x->id, &cs);
+	jb_fmt(b, ",\"containment\":{\"level\":\"%s\"",
+	    vg_contain_name(cs.level));
+	if (cs.level != VG_CONTAIN_NONE)
+		jb_fmt(b, ",\"alert\":\"%s\",\"since\":%lld", cs.alert,
+		    (long long)(cs.since_ns / 1000000000));
+	jb_str(b, "}}");
 }
 
 static void
@@ -1713,6 +1729,10 @@ apply_principal(struct worker *w, struct pending *p)
 
 	rc = vg_principal_set_state(w->vault, p->target,
 	    p->flag ? "suspended" : "active");
+	/* A reinstate also lifts the detector's containment: the security
+	 * role has looked and decided (the audit entry says who). */
+	if (rc == 0 && !p->flag)
+		vg_contain_clear(w->srv->contain, p->target);
 	/* Cached authentications of every worker are dropped. */
 	atomic_fetch_add(&w->srv->auth_generation, 1);
 	if (rc == 0)
@@ -1725,7 +1745,7 @@ apply_principal(struct worker *w, struct pending *p)
 		    "changed");
 		return;
 	}
-	principal_json(&p->body, &x);
+	principal_json(&p->body, &x, w->srv->contain);
 }
 
 static int
@@ -1778,7 +1798,7 @@ h_principal(struct rq *q, json_t *body)
 	}
 	metrics_decision(&q->w->m, 0, VG_R_OK);
 	if (rid == R_PRINCIPAL_GET) {
-		principal_json(&p->body, &x);
+		principal_json(&p->body, &x, q->s->contain);
 		return pending_submit(q, p);
 	}
 	snprintf(p->target, sizeof(p->target), "%s", x.id);

@@ -17,6 +17,12 @@
  *     audit: { batch_us: 200, checkpoint_ms: 1000, witness_dirs: /w1 }
  *     log: { file: -, requests: true }
  *     metrics: { public: true }
+ *     alerts:
+ *       file: /var/log/vigil/alerts.jsonl
+ *       syslog: unix:/dev/log
+ *       webhook: https://siem.example/vigil
+ *       webhook_token_file: /etc/vigil/webhook.token
+ *     detect: { medium: step_up, high: suspend, critical: suspend }
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +48,9 @@ config_defaults(struct config *c)
 	c->request_timeout_ms = 10000;
 	c->shutdown_timeout_ms = 10000;
 	c->metrics_public = true;
+	c->contain[0] = VG_CONTAIN_STEP_UP;	/* medium */
+	c->contain[1] = VG_CONTAIN_SUSPEND;	/* high */
+	c->contain[2] = VG_CONTAIN_SUSPEND;	/* critical */
 }
 
 /* Parses "HOST:PORT" or ":PORT" or "PORT". */
@@ -189,6 +198,27 @@ apply(struct config *c, const char *key, const char *val)
 	}
 	if (strcmp(key, "audit.witness_dirs") == 0)
 		return copy_path(c->witness_dirs, sizeof(c->witness_dirs), val);
+	if (strcmp(key, "alerts.file") == 0)
+		return copy_path(c->alerts_file, sizeof(c->alerts_file), val);
+	if (strcmp(key, "alerts.syslog") == 0)
+		return copy_path(c->alerts_syslog, sizeof(c->alerts_syslog),
+		    val);
+	if (strcmp(key, "alerts.webhook") == 0)
+		return copy_path(c->alerts_webhook, sizeof(c->alerts_webhook),
+		    val);
+	if (strcmp(key, "alerts.webhook_token_file") == 0)
+		return copy_path(c->alerts_token_file,
+		    sizeof(c->alerts_token_file), val);
+	if (strcmp(key, "detect.medium") == 0 ||
+	    strcmp(key, "detect.high") == 0 ||
+	    strcmp(key, "detect.critical") == 0) {
+		int lv = (int)vg_contain_from_name(val);
+
+		if (lv < 0)
+			return -1;
+		c->contain[key[7] == 'm' ? 0 : key[7] == 'h' ? 1 : 2] = lv;
+		return 0;
+	}
 	return -2;
 }
 

@@ -488,8 +488,14 @@ main(int argc, char **argv)
 		(void)vg_audit_close(s->audit);
 		return 1;
 	}
+	if (detector_start(s, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigild: %s\n", err);
+		(void)vg_audit_close(s->audit);
+		return 1;
+	}
 	if (http_start(s, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigild: %s\n", err);
+		detector_stop(s);
 		(void)vg_audit_close(s->audit);
 		return 1;
 	}
@@ -520,6 +526,7 @@ main(int argc, char **argv)
 	log_event(s, "info", "stopping", "\"signal\":%d", sig);
 	http_stop(s);
 	http_wait(s);
+	detector_stop(s);
 	if (vg_audit_close(s->audit) != 0) {
 		log_event(s, "error", "audit log: final checkpoint failed",
 		    NULL);
@@ -528,6 +535,7 @@ main(int argc, char **argv)
 	remove_pidfile(s);
 	log_event(s, "info", "stopped", NULL);
 	vg_quota_free(s->quota);
+	vg_contain_free(s->contain);
 	policy_put(s->pol);
 	return status;
 }

@@ -24,7 +24,9 @@
 
 #include <h2o.h>
 
+#include "vigil/alert.h"
 #include "vigil/audit.h"
+#include "vigil/contain.h"
 #include "vigil/policy.h"
 #include "vigil/quota.h"
 #include "vigil/schema.h"
@@ -53,6 +55,12 @@ struct config {
 	uint32_t checkpoint_ms;
 	char witness_dirs[4096];		/* ':'-separated */
 	bool metrics_public;			/* /metrics without a key */
+	char alerts_file[4096];			/* "" none */
+	char alerts_syslog[4096];		/* "unix:/dev/log", ... */
+	char alerts_webhook[4096];
+	char alerts_token_file[4096];
+	int contain[3];				/* enum vg_contain for
+						 * medium, high, critical */
 };
 
 /* A loaded policy and the requests using it. */
@@ -116,6 +124,8 @@ struct server {
 	int64_t started;
 	int log_fd;
 	struct gmetrics gm;
+	struct vg_contain_map *contain;		/* read by every reveal */
+	struct detector *det;
 };
 
 /* config.c */
@@ -141,6 +151,15 @@ void http_stop(struct server *s);
 void http_wait(struct server *s);
 
 /* api.c */
+/* The detector (detector.c): detector_start rebuilds containment from
+ * the log, replays the log through a new detector (before any request
+ * is served), then follows the node's chain on its own thread.
+ * detector_stop drains what is durable and stops it. */
+int detector_start(struct server *s, char *err, size_t cap);
+void detector_stop(struct server *s);
+void detector_metrics(struct server *s, uint64_t *alerts_by_sev,
+    uint64_t *entries, uint64_t *lag, uint64_t *contained);
+
 int api_handle(struct worker *w, h2o_req_t *req);
 void api_on_done(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages);
 /* Hands this loop turn's audit entries to the log (one submission). */
