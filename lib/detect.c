@@ -869,36 +869,69 @@ peers(const struct vg_detect *d, const struct principal *p)
 	return g->active >= d->tu.min_active_peers ? g : &d->g[p->rgroup];
 }
 
+/* A signal found by score(): its numbers now, its words only if it
+ * makes it into an alert (formatting is most of a score's cost). */
+struct cand {
+	struct vg_alert_signal s;	/* text "" until described */
+	int src;			/* sigs[] index; OWN; CUSTOM: s.text */
+	uint32_t x, median;
+};
+
+#define SRC_OWN (-1)
+#define SRC_CUSTOM (-2)
+
 struct scored {
-	struct vg_alert_signal s[NSIGS + 1];
+	struct cand c[NSIGS + 2];
 	size_t n;
 	double score;
 };
 
-static void
-add_signal(struct scored *sc, const char *name, const char *window,
-    double value, double baseline, const char *basis, double z,
-    const char *words)
+static struct cand *
+add_signal(struct scored *sc, int src, const char *name, const char *window,
+    double value, double baseline, const char *basis, double z)
 {
-	struct vg_alert_signal *s;
+	struct cand *c;
 
-	if (sc->n >= sizeof(sc->s) / sizeof(sc->s[0]))
+	if (sc->n >= sizeof(sc->c) / sizeof(sc->c[0]))
+		return NULL;
+	c = &sc->c[sc->n++];
+	memset(c, 0, sizeof(*c));
+	c->src = src;
+	scopy(c->s.name, sizeof(c->s.name), name);
+	scopy(c->s.window, sizeof(c->s.window), window);
+	c->s.value = value;
+	c->s.baseline = baseline;
+	scopy(c->s.basis, sizeof(c->s.basis), basis);
+	c->s.z = z;
+	return c;
+}
+
+/* The plain words of candidate c into its signal. */
+static void
+describe(struct cand *c)
+{
+	struct vg_alert_signal *s = &c->s;
+
+	if (c->src == SRC_CUSTOM)
 		return;
-	s = &sc->s[sc->n++];
-	memset(s, 0, sizeof(*s));
-	scopy(s->name, sizeof(s->name), name);
-	scopy(s->window, sizeof(s->window), window);
-	s->value = value;
-	s->baseline = baseline;
-	scopy(s->basis, sizeof(s->basis), basis);
-	s->z = z;
-	scopy(s->text, sizeof(s->text), words);
+	if (c->src == SRC_OWN) {
+		snprintf(s->text, sizeof(s->text), "revealed %u records today; "
+		    "their own average day is %.0f", c->x, s->baseline);
+	} else if (sigs[c->src].f == F_RATIO) {
+		snprintf(s->text, sizeof(s->text), "%s%u.%u%s; peers' median "
+		    "%u.%u", sigs[c->src].pre, c->x / 10, c->x % 10,
+		    sigs[c->src].post, c->median / 10, c->median % 10);
+	} else {
+		snprintf(s->text, sizeof(s->text), "%s%u%s; peers' median %u",
+		    sigs[c->src].pre, c->x, sigs[c->src].post, c->median);
+	}
 }
 
 static int
 by_z(const void *a, const void *b)
 {
-	const struct vg_alert_signal *x = a, *y = b;
+	const struct vg_alert_signal *x = &((const struct cand *)a)->s;
+	const struct vg_alert_signal *y = &((const struct cand *)b)->s;
 
 	/* Stable for equal z: by name, then window, so the order is a
 	 * function of the values alone. */
@@ -916,7 +949,7 @@ score(const struct vg_detect *d, const struct principal *p, int64_t t,
     struct scored *sc)
 {
 	const struct group *g = peers(d, p);
-	char words[VG_ALERT_TEXT_MAX];
+	struct cand *c;
 	size_t i;
 
 	sc->n = 0;
@@ -942,16 +975,13 @@ score(const struct vg_detect *d, const struct principal *p, int64_t t,
 		z = ((double)x - (double)st.median) / scale;
 		if (z < 3)
 			continue;
-		if (s->f == F_RATIO)
-			snprintf(words, sizeof(words), "%s%u.%u%s; peers' "
-			    "median %u.%u", s->pre, x / 10, x % 10, s->post,
-			    st.median / 10, st.median % 10);
-		else
-			snprintf(words, sizeof(words), "%s%u%s; peers' median "
-			    "%u", s->pre, x, s->post, st.median);
-		add_signal(sc, s->name, win_name[s->w], s->f == F_RATIO ?
-		    x / 10.0 : x, s->f == F_RATIO ? st.median / 10.0 :
-		    st.median, "peers", z, words);
+		c = add_signal(sc, (int)i, s->name, win_name[s->w],
+		    s->f == F_RATIO ? x / 10.0 : x, s->f == F_RATIO ?
+		    st.median / 10.0 : st.median, "peers", z);
+		if (c != NULL) {
+			c->x = x;
+			c->median = st.median;
+		}
 	}
 	/* Against its own past: today's reveals so far. */
 	if (p->days >= d->tu.own_history_days && p->day_no == slot_of(t, 86400)) {
@@ -961,20 +991,16 @@ score(const struct vg_detect *d, const struct principal *p, int64_t t,
 		if (scale < 0.2 * m)
 			scale = 0.2 * m;
 		z = (x - m) / scale;
-		if (x >= 3 * m + 30 && z >= 3) {
-			snprintf(words, sizeof(words), "revealed %u records "
-			    "today; their own average day is %.0f",
-			    p->day_reveals, m);
-			add_signal(sc, "own_history", "1d", x, m, "own", z,
-			    words);
-		}
+		if (x >= 3 * m + 30 && z >= 3 && (c = add_signal(sc, SRC_OWN,
+		    "own_history", "1d", x, m, "own", z)) != NULL)
+			c->x = p->day_reveals;
 	}
 	if (sc->n == 0)
 		return;
-	qsort(sc->s, sc->n, sizeof(sc->s[0]), by_z);
-	sc->score = sc->s[0].z;
+	qsort(sc->c, sc->n, sizeof(sc->c[0]), by_z);
+	sc->score = sc->c[0].s.z;
 	for (i = 1; i < sc->n; i++)
-		sc->score += 0.25 * sc->s[i].z;
+		sc->score += 0.25 * sc->c[i].s.z;
 }
 
 static int
@@ -988,7 +1014,7 @@ cmp_u64(const void *a, const void *b)
 /* Fills and raises an alert for p. */
 static void
 raise_alert(struct vg_detect *d, struct principal *p, const char *rule,
-    enum vg_severity sev, double sc_value, const struct scored *sc,
+    enum vg_severity sev, double sc_value, struct scored *sc,
     const char *node, uint64_t seq, int64_t time_ns)
 {
 	struct vg_alert a;
@@ -1030,8 +1056,10 @@ raise_alert(struct vg_detect *d, struct principal *p, const char *rule,
 	    sev == VG_SEV_HIGH ? d->tu.on_high :
 	    sev == VG_SEV_MEDIUM ? d->tu.on_medium : VG_CONTAIN_NONE;
 	scopy(a.node, sizeof(a.node), node);
-	for (i = 0; i < sc->n && a.nsignals < VG_ALERT_SIGNALS_MAX; i++)
-		a.signal[a.nsignals++] = sc->s[i];
+	for (i = 0; i < sc->n && a.nsignals < VG_ALERT_SIGNALS_MAX; i++) {
+		describe(&sc->c[i]);
+		a.signal[a.nsignals++] = sc->c[i].s;
+	}
 	if (a.nsignals > 0)
 		scopy(a.summary, sizeof(a.summary), a.signal[0].text);
 	/* The evidence: p's recent entries on this node, and this one. */
@@ -1068,6 +1096,10 @@ judge(struct vg_detect *d, struct principal *p,
 	struct scored sc;
 	enum vg_severity sev;
 
+	if (t - p->level_t >= LEVEL_S)
+		p->level = 0;
+	if (p->level >= VG_SEV_HIGH)
+		return;		/* nothing a score can add today */
 	score(d, p, t, &sc);
 	if (sc.score >= d->tu.high)
 		sev = VG_SEV_HIGH;
@@ -1080,7 +1112,7 @@ judge(struct vg_detect *d, struct principal *p,
 	if ((int)sev <= p->level)
 		return;
 	/* The rule is the strongest signal's basis. */
-	raise_alert(d, p, strcmp(sc.s[0].basis, "own") == 0 ?
+	raise_alert(d, p, sc.c[0].src == SRC_OWN ?
 	    "own_history" : "peer_outlier", sev, sc.score, &sc, rec->node,
 	    rec->seq, rec->time_ns);
 }
@@ -1090,6 +1122,7 @@ honey_alert(struct vg_detect *d, struct principal *p,
     const struct vg_audit_record *rec, int64_t t)
 {
 	struct scored sc;
+	struct cand *c;
 	char words[VG_ALERT_TEXT_MAX];
 
 	/* One critical alert per principal per hour: the first one already
@@ -1102,7 +1135,9 @@ honey_alert(struct vg_detect *d, struct principal *p,
 	    "(action %.32s, decision %.16s): no legitimate work ever touches "
 	    "one",
 	    rec->action, rec->decision);
-	add_signal(&sc, "honeytoken", "", 1, 0, "rule", 0, words);
+	c = add_signal(&sc, SRC_CUSTOM, "honeytoken", "", 1, 0, "rule", 0);
+	if (c != NULL)
+		scopy(c->s.text, sizeof(c->s.text), words);
 	raise_alert(d, p, "honeytoken", VG_SEV_CRITICAL, 100.0, &sc,
 	    rec->node, rec->seq, rec->time_ns);
 }
@@ -1158,12 +1193,13 @@ org_check(struct vg_detect *d, int64_t t, const struct vg_audit_record *rec)
 			continue;
 		snprintf(words, sizeof(words), "%u of the %u active members "
 		    "of %s are elevated together", el, act, d->orgs[p->org]);
-		if (sc.n == sizeof(sc.s) / sizeof(sc.s[0]))
+		if (sc.n == sizeof(sc.c) / sizeof(sc.c[0]))
 			sc.n--;
-		memmove(&sc.s[1], &sc.s[0], sc.n * sizeof(sc.s[0]));
+		memmove(&sc.c[1], &sc.c[0], sc.n * sizeof(sc.c[0]));
 		sc.n++;
-		s0 = &sc.s[0];
-		memset(s0, 0, sizeof(*s0));
+		memset(&sc.c[0], 0, sizeof(sc.c[0]));
+		sc.c[0].src = SRC_CUSTOM;
+		s0 = &sc.c[0].s;
 		scopy(s0->name, sizeof(s0->name), "org_elevated");
 		scopy(s0->window, sizeof(s0->window), "1d");
 		s0->value = el;
