@@ -108,12 +108,15 @@ int vg_alert_json(const struct vg_alert *a, char *buf, size_t cap);
  */
 
 struct vg_alert_sink_opts {
-	const char *file;		/* JSON lines, appended; NULL: none */
+	const char *file;		/* JSON lines, appended, created 0600;
+					 * NULL: none */
 	const char *syslog;		/* "unix:/dev/log", "udp:HOST:PORT";
 					 * NULL: none */
 	const char *syslog_app;		/* APP-NAME (default "vigild") */
 	const char *webhook;		/* http(s) URL; NULL: none */
-	const char *webhook_token;	/* Bearer token sent, or NULL */
+	const char *webhook_token;	/* Bearer token sent, or NULL; RFC
+					 * 6750 characters, refused over
+					 * plain http except to loopback */
 	uint32_t webhook_timeout_ms;	/* per attempt (0: 5000) */
 	uint32_t webhook_retries;	/* attempts after the first (0: 5) */
 	uint32_t retry_base_ms;		/* first back-off (0: 500), doubling,
@@ -133,9 +136,10 @@ struct vg_alert_sink_stats {
 struct vg_alert_sinks;
 
 /* Checks the options (file's directory exists, syslog address parses,
- * webhook URL is http or https) and starts the delivery thread.
- * Returns 0, VG_EINVAL with err (names the option at fault), VG_EIO or
- * VG_ENOMEM. */
+ * webhook URL is http or https, at least one sink) and starts the
+ * delivery thread.  The options are copied: o may go after.  Returns 0,
+ * VG_EINVAL with err (names the option at fault, never a URL or token),
+ * VG_EIO or VG_ENOMEM. */
 VG_MUST_CHECK int vg_alert_sinks_open(const struct vg_alert_sink_opts *o,
     struct vg_alert_sinks **out, char *err, size_t errcap);
 /* Queues a copy of a (as its JSON) for every sink; never blocks on
