@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Checkpoint witness sinks: syslog (RFC 5424, UDP) and HTTP POST (libcurl),
- * each on its own thread holding the newest undelivered note.  See
- * include/vigil/witness.h.
+ * each on its own thread holding the newest undelivered note (addresses,
+ * timestamps and the POST set-up are shared with the alert sinks in
+ * sinkio.c).  See include/vigil/witness.h.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +18,7 @@
 
 #include "vigil/note.h"
 #include "vigil/witness.h"
+#include "sinkio.h"
 
 #define SINKS_MAX 8
 
@@ -52,14 +53,6 @@ struct vg_witness {
 	struct vg_witness_stats st;
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void
-curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 struct vg_witness *
 vg_witness_new(void)
 {
@@ -77,16 +70,11 @@ vg_witness_new(void)
 static int
 send_syslog(struct sink *s, const char *note, size_t len)
 {
-	char msg[VG_NOTE_MAX + 256], ts[96];
-	struct timespec now;
-	struct tm tm;
+	char msg[VG_NOTE_MAX + 256], ts[64];
 	int n;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
+	if (vg__sink_rfc3339(ts, sizeof(ts), vg__sink_now_ns(), 3) < 0)
+		return -1;
 	n = snprintf(msg, sizeof(msg), "<37>1 %s %s vigil - checkpoint - ",
 	    ts, s->hostname);
 	if (n < 0 || (size_t)n + len > sizeof(msg))
@@ -96,41 +84,20 @@ send_syslog(struct sink *s, const char *note, size_t len)
 	    (struct sockaddr *)&s->addr, s->addrlen) < 0 ? -1 : 0;
 }
 
-static size_t
-discard(char *p, size_t size, size_t n, void *ctx)
-{
-	(void)p;
-	(void)ctx;
-	return size * n;
-}
-
 static int
 send_http(struct sink *s, const char *note, size_t len)
 {
 	struct curl_slist *hdr;
-	long status = 0;
 	CURL *c;
-	int rc = -1;
+	int rc;
 
 	c = curl_easy_init();
 	if (c == NULL)
 		return -1;
 	hdr = curl_slist_append(NULL, "Content-Type: text/plain; "
 	    "charset=utf-8");
-	curl_easy_setopt(c, CURLOPT_URL, s->url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, note);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	if (curl_easy_perform(c) == CURLE_OK &&
-	    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) ==
-	    CURLE_OK && status >= 200 && status < 300)
-		rc = 0;
+	vg__sink_http_setup(c, s->url, note, len, hdr, 5000L);
+	rc = vg__sink_http_ok(c, curl_easy_perform(c)) ? 0 : -1;
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(c);
 	return rc;
@@ -217,33 +184,20 @@ int
 vg_witness_add_syslog(struct vg_witness *w, const char *hostport,
     const char *hostname)
 {
-	struct addrinfo hints, *res = NULL;
-	char host[256];
-	const char *colon = strrchr(hostport, ':');
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
 	struct sink *s;
-	size_t hl;
 	int rc;
 
-	if (colon == NULL || colon == hostport || colon[1] == '\0' ||
-	    (hl = (size_t)(colon - hostport)) >= sizeof(host))
-		return VG_EINVAL;
-	memcpy(host, hostport, hl);
-	host[hl] = '\0';
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_DGRAM;
-	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || res == NULL)
+	if (vg__sink_udp_addr(hostport, &addr, &addrlen) != 0)
 		return VG_EINVAL;
 	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		freeaddrinfo(res);
+	if (s == NULL)
 		return VG_ENOMEM;
-	}
 	s->kind = K_SYSLOG;
-	s->fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	memcpy(&s->addr, res->ai_addr, res->ai_addrlen);
-	s->addrlen = res->ai_addrlen;
-	freeaddrinfo(res);
+	s->fd = socket(addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	s->addr = addr;
+	s->addrlen = addrlen;
 	snprintf(s->hostname, sizeof(s->hostname), "%s",
 	    hostname != NULL && *hostname != '\0' ? hostname : "-");
 	if (s->fd < 0) {
@@ -266,7 +220,7 @@ vg_witness_add_http(struct vg_witness *w, const char *url)
 
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
 		return VG_EINVAL;
-	pthread_once(&curl_once, curl_init_once);
+	vg__sink_curl_init();
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return VG_ENOMEM;

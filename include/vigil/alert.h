@@ -32,8 +32,11 @@ enum vg_severity {
 	VG_SEV_CRITICAL = 4,
 };
 
-/* What containment the alert asks for (the detector's policy decides). */
+/* What containment the alert asks for (the detector's policy decides).
+ * VG_CONTAIN_UNKNOWN is only vg_contain_from_name's answer: it makes the
+ * enum signed, so that the -1 compares as -1. */
 enum vg_contain {
+	VG_CONTAIN_UNKNOWN = -1,
 	VG_CONTAIN_NONE = 0,
 	VG_CONTAIN_STEP_UP = 1,		/* reveals need a supervisor */
 	VG_CONTAIN_SUSPEND = 2,		/* reveals refused; masked views work */
@@ -77,7 +80,8 @@ const char *vg_severity_name(enum vg_severity s);
 enum vg_severity vg_severity_from_name(const char *s);
 /* "none", "step_up", "suspend"; NULL for anything else. */
 const char *vg_contain_name(enum vg_contain c);
-enum vg_contain vg_contain_from_name(const char *s);	/* -1: unknown */
+/* The containment named s, or VG_CONTAIN_UNKNOWN (-1). */
+enum vg_contain vg_contain_from_name(const char *s);
 
 /*
  * Writes a as one line of JSON (no newline) into buf[0..cap): NUL
@@ -87,8 +91,14 @@ enum vg_contain vg_contain_from_name(const char *s);	/* -1: unknown */
  * "@timestamp", "event.kind" ("alert"), "event.id", "event.severity"
  * (1-4), "event.risk_score", "event.action", "rule.name", "user.id",
  * "organization.name", "message", and vigil's own under "vigil."
- * (severity name, role, node, signals, audit_seqs, containment).
- * Returns the length, or VG_ETOOBIG when cap is too small.
+ * (severity name, role, node, signals, audit_seqs, containment), and
+ * "ecs.version", which ECS requires in every event.  Text fields are
+ * read up to their NUL or their array's end; anything outside printable
+ * ASCII is escaped, so the line is ASCII whatever the input.  The exact
+ * shape is in docs/API.md ("Alerts").
+ * Returns the length, VG_ETOOBIG when cap is too small, or VG_EINVAL
+ * for a severity or action outside the enums or nsignals / nseqs above
+ * their maximum.
  */
 int vg_alert_json(const struct vg_alert *a, char *buf, size_t cap);
 
@@ -98,12 +108,15 @@ int vg_alert_json(const struct vg_alert *a, char *buf, size_t cap);
  */
 
 struct vg_alert_sink_opts {
-	const char *file;		/* JSON lines, appended; NULL: none */
+	const char *file;		/* JSON lines, appended, created 0600;
+					 * NULL: none */
 	const char *syslog;		/* "unix:/dev/log", "udp:HOST:PORT";
 					 * NULL: none */
 	const char *syslog_app;		/* APP-NAME (default "vigild") */
 	const char *webhook;		/* http(s) URL; NULL: none */
-	const char *webhook_token;	/* Bearer token sent, or NULL */
+	const char *webhook_token;	/* Bearer token sent, or NULL; RFC
+					 * 6750 characters, refused over
+					 * plain http except to loopback */
 	uint32_t webhook_timeout_ms;	/* per attempt (0: 5000) */
 	uint32_t webhook_retries;	/* attempts after the first (0: 5) */
 	uint32_t retry_base_ms;		/* first back-off (0: 500), doubling,
@@ -123,13 +136,15 @@ struct vg_alert_sink_stats {
 struct vg_alert_sinks;
 
 /* Checks the options (file's directory exists, syslog address parses,
- * webhook URL is http or https) and starts the delivery thread.
- * Returns 0, VG_EINVAL with err (names the option at fault), VG_EIO or
- * VG_ENOMEM. */
+ * webhook URL is http or https, at least one sink) and starts the
+ * delivery thread.  The options are copied: o may go after.  Returns 0,
+ * VG_EINVAL with err (names the option at fault, never a URL or token),
+ * VG_EIO or VG_ENOMEM. */
 VG_MUST_CHECK int vg_alert_sinks_open(const struct vg_alert_sink_opts *o,
     struct vg_alert_sinks **out, char *err, size_t errcap);
-/* Queues a copy of a for every sink; never blocks on delivery.
- * Thread-safe.  Returns 0 or VG_ENOMEM. */
+/* Queues a copy of a (as its JSON) for every sink; never blocks on
+ * delivery.  Thread-safe.  Returns 0, VG_ENOMEM, or vg_alert_json's
+ * VG_EINVAL or VG_ETOOBIG for an alert it cannot write. */
 int vg_alert_sinks_send(struct vg_alert_sinks *s, const struct vg_alert *a);
 /* Waits up to timeout_ms for the queue to drain (0: no wait). */
 void vg_alert_sinks_flush(struct vg_alert_sinks *s, uint32_t timeout_ms);
