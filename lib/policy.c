@@ -25,6 +25,7 @@ static const char *const action_names[VG_ACT_COUNT] = {
 	"lookup", "view", "reveal", "customer_create", "case_open",
 	"case_self_open", "case_assign", "case_close", "case_read",
 	"approve", "principal_read", "principal_admin", "audit_read",
+	"alerts",
 };
 
 const char *

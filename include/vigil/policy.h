@@ -51,6 +51,8 @@ enum vg_action {
 	VG_ACT_PRINCIPAL_READ,	/* "principal_read" */
 	VG_ACT_PRINCIPAL_ADMIN,	/* "principal_admin": suspend, reinstate */
 	VG_ACT_AUDIT_READ,	/* "audit_read": inclusion proofs */
+	VG_ACT_ALERTS,		/* "alerts": read and acknowledge the
+				 * detector's alerts */
 	VG_ACT_COUNT
 };
 const char *vg_action_name(enum vg_action a);

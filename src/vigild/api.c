@@ -15,6 +15,7 @@
  * including the copy h2o sends from.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "vigil/alertdb.h"
 #include "vigil/cases.h"
 #include "vigil/crypto.h"
 #include "vigil/principal.h"
@@ -1967,6 +1969,232 @@ peer(h2o_req_t *req, char *out, size_t cap)
 		    out, (socklen_t)cap);
 }
 
+/*-----------------------------------------------------------------------------
+ * Alerts (the security role)
+ */
+
+/* One stored alert: its state, and the alert as vg_alert_json wrote it. */
+static void
+alert_row_json(struct jb *b, const struct vg_alert_row *r)
+{
+	jb_str(b, "{\"id\":");
+	jb_quote(b, r->id, strlen(r->id));
+	jb_fmt(b, ",\"state\":\"%s\",\"acked_by\":", r->state);
+	jb_quote(b, r->acked_by, strlen(r->acked_by));
+	jb_fmt(b, ",\"acked_at\":%lld,\"alert\":", (long long)r->acked_at);
+	jb_str(b, r->json[0] != '\0' ? r->json : "null");
+	jb_str(b, "}");
+}
+
+struct alert_page {
+	struct jb *b;
+	size_t n;
+	int64_t last_ns;
+};
+
+static int
+alert_page_add(void *ctx, const struct vg_alert_row *r)
+{
+	struct alert_page *pg = ctx;
+
+	if (pg->n++ > 0)
+		jb_str(pg->b, ",");
+	alert_row_json(pg->b, r);
+	pg->last_ns = r->time_ns;
+	return 0;
+}
+
+/* Reads ?principal=&state=&severity=&before=&limit= into *f; 0, or
+ * -1 with the offending key in *bad (a static string). */
+static int
+alert_query(const char *qs, size_t len, struct vg_alert_query *f,
+    char *principal, char *state, const char **bad)
+{
+	char buf[512], *save = NULL, *kv;
+
+	memset(f, 0, sizeof(*f));
+	f->limit = 100;
+	*bad = "query";
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, qs, len);
+	buf[len] = '\0';
+	for (kv = strtok_r(buf, "&", &save); kv != NULL;
+	    kv = strtok_r(NULL, "&", &save)) {
+		char *v = strchr(kv, '='), *end;
+		unsigned long long n;
+
+		if (v == NULL)
+			return -1;
+		*v++ = '\0';
+		if (strcmp(kv, "principal") == 0) {
+			*bad = "principal";
+			if (!vg_principal_id_ok(v))
+				return -1;
+			snprintf(principal, VG_PRINCIPAL_ID_MAX + 1, "%s", v);
+			f->principal = principal;
+		} else if (strcmp(kv, "state") == 0) {
+			*bad = "state";
+			if (strcmp(v, "open") != 0 && strcmp(v, "acked") != 0)
+				return -1;
+			snprintf(state, 8, "%s", v);
+			f->state = state;
+		} else if (strcmp(kv, "severity") == 0) {
+			*bad = "severity";
+			if ((f->min_severity = (int)vg_severity_from_name(v)) ==
+			    0)
+				return -1;
+		} else if (strcmp(kv, "before") == 0 ||
+		    strcmp(kv, "limit") == 0) {
+			*bad = kv[0] == 'b' ? "before" : "limit";
+			if (v[0] < '0' || v[0] > '9')
+				return -1;
+			errno = 0;
+			n = strtoull(v, &end, 10);
+			if (*end != '\0' || errno != 0 || n > INT64_MAX)
+				return -1;
+			if (kv[0] == 'b')
+				f->before_ns = (int64_t)n;
+			else if (n < 1 || n > VG_ALERT_LIST_MAX)
+				return -1;
+			else
+				f->limit = (size_t)n;
+		} else {
+			*bad = "query";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+h_alert_list(struct rq *q)
+{
+	char principal[VG_PRINCIPAL_ID_MAX + 1], state[8];
+	struct vg_alert_query f;
+	struct alert_page pg;
+	struct pending *p;
+	const char *bad;
+	int rc;
+
+	if (alert_query(q->m.query != NULL ? q->m.query : "",
+	    q->m.query != NULL ? q->m.query_len : 0, &f, principal, state,
+	    &bad) != 0)
+		return fail_now(q, 400, "invalid_field", bad, "bad query "
+		    "parameter %s (principal=ID, state=open|acked, severity="
+		    "low|medium|high|critical, before=NS, limit=1..%d)", bad,
+		    VG_ALERT_LIST_MAX);
+	if ((p = pending_new(q, "alert.list")) == NULL)
+		return -1;
+	if (!allowed(q, p, VG_ACT_ALERTS))
+		return pending_submit(q, p);
+	metrics_decision(&q->w->m, 0, VG_R_OK);
+	memset(&pg, 0, sizeof(pg));
+	pg.b = &p->body;
+	jb_str(&p->body, "{\"alerts\":[");
+	rc = vg_alert_list(q->w->vault, &f, alert_page_add, &pg);
+	if (rc != 0) {
+		pending_free(p);
+		return fail_now(q, 500, "internal", NULL, "alerts cannot be "
+		    "read (%s)", vg_strerror(rc));
+	}
+	/* The next page: alerts older than the last one listed. */
+	if (pg.n == f.limit)
+		jb_fmt(&p->body, "],\"next_before\":%lld}",
+		    (long long)pg.last_ns);
+	else
+		jb_str(&p->body, "],\"next_before\":null}");
+	snprintf(p->detail, sizeof(p->detail), "count=%zu", pg.n);
+	return pending_submit(q, p);
+}
+
+static void
+apply_alert_ack(struct worker *w, struct pending *p)
+{
+	struct vg_alert_row *r;
+	int rc = vg_alert_ack(w->vault, p->item, p->principal, p->now);
+
+	if (rc == VG_EEXIST) {
+		apply_error(w, p, 409, "alert_already_acked", "the alert was "
+		    "acknowledged already");
+		return;
+	}
+	if (rc == VG_ENOTFOUND) {
+		apply_error(w, p, 404, "not_found", "no such alert");
+		return;
+	}
+	if (rc != 0 || (r = malloc(sizeof(*r))) == NULL) {
+		apply_error(w, p, 500, "internal", "the alert could not be "
+		    "acknowledged");
+		return;
+	}
+	if (vg_alert_get(w->vault, p->item, r) == 0)
+		alert_row_json(&p->body, r);
+	else
+		apply_error(w, p, 500, "internal", "the alert could not be "
+		    "read back");
+	free(r);
+}
+
+static int
+h_alert(struct rq *q, json_t *body)
+{
+	enum route_id rid = q->m.def->id;
+	const char *reason = NULL;
+	struct vg_alert_row *r;
+	struct body_err be;
+	struct pending *p;
+	int rc;
+
+	if (rid == R_ALERT_ACK && body_reason(body, &reason, &be) != 0)
+		return fail_now(q, be.status, be.code, be.field, "%s",
+		    be.message);
+	p = pending_new(q, rid == R_ALERT_GET ? "alert.read" : "alert.ack");
+	if (p == NULL)
+		return -1;
+	snprintf(p->detail, sizeof(p->detail), "alert=%s%s%s", q->m.param,
+	    reason != NULL ? ",reason=" : "", reason != NULL ? reason : "");
+	if (!allowed(q, p, VG_ACT_ALERTS))
+		return pending_submit(q, p);
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		pending_free(p);
+		return -1;
+	}
+	rc = vg_alert_get(q->w->vault, q->m.param, r);
+	if (rc == VG_ENOTFOUND) {
+		free(r);
+		snprintf(p->decision, sizeof(p->decision), "miss");
+		snprintf(p->reason, sizeof(p->reason), "not_found");
+		pending_error(p, 404, "not_found", "no such alert");
+		return pending_submit(q, p);
+	}
+	if (rc != 0) {
+		free(r);
+		pending_free(p);
+		return fail_now(q, 500, "internal", NULL, "alerts cannot be "
+		    "read (%s)", vg_strerror(rc));
+	}
+	metrics_decision(&q->w->m, 0, VG_R_OK);
+	if (rid == R_ALERT_GET) {
+		alert_row_json(&p->body, r);
+		free(r);
+		return pending_submit(q, p);
+	}
+	if (strcmp(r->state, "open") != 0) {
+		free(r);
+		snprintf(p->decision, sizeof(p->decision), "deny");
+		snprintf(p->reason, sizeof(p->reason), "conflict");
+		pending_error(p, 409, "alert_already_acked", "the alert was "
+		    "acknowledged already");
+		return pending_submit(q, p);
+	}
+	free(r);
+	snprintf(p->item, sizeof(p->item), "%.19s", q->m.param);
+	p->now = q->now;
+	p->apply = apply_alert_ack;
+	return pending_submit(q, p);
+}
+
 /* The audit action of a route (what its handler writes). */
 static const char *
 audit_action(enum route_id r)
@@ -1987,6 +2215,9 @@ audit_action(enum route_id r)
 	case R_PRINCIPAL_SUSPEND: return "principal.suspend";
 	case R_PRINCIPAL_REINSTATE: return "principal.reinstate";
 	case R_AUDIT_PROOF: return "audit.proof";
+	case R_ALERT_LIST: return "alert.list";
+	case R_ALERT_GET: return "alert.read";
+	case R_ALERT_ACK: return "alert.ack";
 	default: return "request";
 	}
 }
@@ -2173,6 +2404,13 @@ api_handle(struct worker *w, h2o_req_t *req)
 		break;
 	case R_AUDIT_PROOF:
 		rc = h_proof(&q);
+		break;
+	case R_ALERT_LIST:
+		rc = h_alert_list(&q);
+		break;
+	case R_ALERT_GET:
+	case R_ALERT_ACK:
+		rc = h_alert(&q, body);
 		break;
 	default:
 		rc = fail_now(&q, 404, "not_found", NULL, "no such route");

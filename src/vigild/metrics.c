@@ -310,6 +310,31 @@ metrics_render(struct server *s, size_t *len)
 	    "vigil_audit_witness_failures_total %llu\n",
 	    (unsigned long long)as.witness_failures);
 	emit_syncs(&o, &as.syncs);
+	{
+		uint64_t sev[5], entries, lag, contained;
+		int sv;
+
+		detector_metrics(s, sev, &entries, &lag, &contained);
+		emit(&o, "# HELP vigil_alerts_total Alerts the detector raised "
+		    "since start (replayed ones not counted again).\n"
+		    "# TYPE vigil_alerts_total counter\n");
+		for (sv = VG_SEV_LOW; sv <= VG_SEV_CRITICAL; sv++)
+			emit(&o, "vigil_alerts_total{severity=\"%s\"} %llu\n",
+			    vg_severity_name((enum vg_severity)sv),
+			    (unsigned long long)sev[sv]);
+		emit(&o, "# HELP vigil_detector_entries_total Audit entries the "
+		    "detector has folded.\n# TYPE vigil_detector_entries_total "
+		    "counter\nvigil_detector_entries_total %llu\n"
+		    "# HELP vigil_detector_lag_entries Durable audit entries not "
+		    "yet folded.\n# TYPE vigil_detector_lag_entries gauge\n"
+		    "vigil_detector_lag_entries %llu\n"
+		    "# HELP vigil_contained_principals Principals whose reveals "
+		    "are contained (step-up or suspended).\n"
+		    "# TYPE vigil_contained_principals gauge\n"
+		    "vigil_contained_principals %llu\n",
+		    (unsigned long long)entries, (unsigned long long)lag,
+		    (unsigned long long)contained);
+	}
 	vg_quota_stats(s->quota, &qp, &qb);
 	emit(&o, "# HELP vigil_quota_principals Principals with quota "
 	    "state.\n# TYPE vigil_quota_principals gauge\n"

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The route table and matcher (route.h).  Twenty routes do not need a
+ * The route table and matcher (route.h).  Two dozen routes do not need a
  * trie: a request is matched segment by segment against each pattern,
  * which costs well under a microsecond and is easy to read.
  */
 #include <string.h>
 
+#include "vigil/alertdb.h"
 #include "vigil/crypto.h"
 #include "vigil/principal.h"
 #include "route.h"
@@ -42,6 +43,10 @@ static const struct route_def table[] = {
 	{ R_AUDIT_CHECKPOINT, "GET", "/v1/audit/checkpoint",
 	    "audit_checkpoint", P_NONE, 0 },
 	{ R_AUDIT_PROOF, "GET", "/v1/audit/proof", "audit_proof", P_NONE, 0 },
+	{ R_ALERT_LIST, "GET", "/v1/alerts", "alert_list", P_NONE, 0 },
+	{ R_ALERT_GET, "GET", "/v1/alerts/{id}", "alert_get", P_ALERT, 0 },
+	{ R_ALERT_ACK, "POST", "/v1/alerts/{id}/ack", "alert_ack", P_ALERT,
+	    1 },
 };
 
 const struct route_def *
@@ -75,6 +80,8 @@ param_ok(enum route_param kind, const char *s, unsigned char raw[VG_IDBYTES])
 		return vg_token_parse(raw, "apr_", s) == 0;
 	case P_PRINCIPAL:
 		return vg_principal_id_ok(s);
+	case P_ALERT:
+		return vg_alert_id_ok(s);
 	case P_NONE:
 		break;
 	}

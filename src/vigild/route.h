@@ -32,10 +32,15 @@ enum route_id {
 	R_PRINCIPAL_REINSTATE,
 	R_AUDIT_CHECKPOINT,
 	R_AUDIT_PROOF,
+	R_ALERT_LIST,
+	R_ALERT_GET,
+	R_ALERT_ACK,
 	R__COUNT
 };
 
-enum route_param { P_NONE = 0, P_CUSTOMER, P_CASE, P_APPROVAL, P_PRINCIPAL };
+enum route_param {
+	P_NONE = 0, P_CUSTOMER, P_CASE, P_APPROVAL, P_PRINCIPAL, P_ALERT
+};
 
 struct route_def {
 	enum route_id id;
