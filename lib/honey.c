@@ -142,12 +142,12 @@ set_ad(struct vg_vault *v, unsigned char ad[SET_AD])
 
 /*
  * Reads and opens dir/honey.set.  *ids gets every id it lists (guarded
- * memory; NULL when there are none), *n their number; *exists whether
- * the file is there.  Returns 0 or an error with the reason in err.
+ * memory; NULL when there are none or no file), *n their number.
+ * Returns 0 or an error with the reason in err.
  */
 static int
 set_read(struct vg_vault *v, const char *dir, unsigned char (**ids)[VG_IDBYTES],
-    size_t *n, bool *exists, char *err, size_t errcap)
+    size_t *n, char *err, size_t errcap)
 {
 	unsigned char ad[SET_AD];
 	unsigned char *buf = NULL, *key = NULL, *pt = NULL;
@@ -159,7 +159,6 @@ set_read(struct vg_vault *v, const char *dir, unsigned char (**ids)[VG_IDBYTES],
 
 	*ids = NULL;
 	*n = 0;
-	*exists = false;
 	if ((rc = set_path(path, sizeof(path), dir, "")) != 0) {
 		vg__seterr(err, errcap, "vault path too long");
 		return rc;
@@ -172,7 +171,6 @@ set_read(struct vg_vault *v, const char *dir, unsigned char (**ids)[VG_IDBYTES],
 		    strerror(errno));
 		return VG_EIO;
 	}
-	*exists = true;
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		vg__seterr(err, errcap, "'%s' is not a regular file", path);
 		rc = VG_EFORMAT;
@@ -402,10 +400,9 @@ int
 vg_honey_load(struct vg_vault *v, const char *vault_dir,
     unsigned char (**ids)[VG_IDBYTES], size_t *n, char *err, size_t errcap)
 {
-	bool exists;
 	int rc;
 
-	rc = set_read(v, vault_dir, ids, n, &exists, err, errcap);
+	rc = set_read(v, vault_dir, ids, n, err, errcap);
 	if (rc == 0)
 		rc = keep_present(v, *ids, n);
 	if (rc == 0 && *n == 0) {
@@ -856,12 +853,11 @@ plant_txn(struct plant *p, const char *dir, uint64_t seed, char *err,
 	unsigned char (*old)[VG_IDBYTES] = NULL;
 	size_t nold = 0;
 	uint64_t real;
-	bool exists;
 	int rc;
 
 	/* Read inside the write transaction: two plants must not both add
 	 * to the same old set and lose one's ids. */
-	rc = set_read(p->v, dir, &old, &nold, &exists, err, errcap);
+	rc = set_read(p->v, dir, &old, &nold, err, errcap);
 	if (rc == 0)
 		rc = keep_present(p->v, old, &nold);
 	if (rc != 0)
