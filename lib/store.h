@@ -55,6 +55,8 @@ struct vg_store_counts {
 
 typedef int (*vg_key_cb)(void *ctx, const struct vg_key_row *k);
 typedef int (*vg_rec_cb)(void *ctx, const struct vg_srec *r);
+/* A customer with its storage position (SQLite: the rowid). */
+typedef int (*vg_seq_cb)(void *ctx, int64_t seq, const struct vg_srec *r);
 typedef int (*vg_principal_cb)(void *ctx, const struct vg_principal *p);
 typedef int (*vg_apikey_cb)(void *ctx, const struct vg_apikey_info *k);
 
@@ -97,6 +99,18 @@ struct vg_store_ops {
 	int (*customer_scan)(struct vg_store *s, const unsigned char *after,
 	    uint32_t keep_epoch, size_t max, vg_rec_cb cb, void *ctx,
 	    unsigned char *last, size_t *n);
+	/* Storage order, for honeytokens (lib/honey.c), which must sit
+	 * among the customers as if they had been added with them.
+	 * customer_walk visits every customer in storage order with its
+	 * position; customer_put_at stores r at position seq (VG_EEXIST if
+	 * taken); customer_move moves every customer at a position in
+	 * [lo, hi] to position + delta, in ascending order (every target
+	 * must be free). */
+	int (*customer_walk)(struct vg_store *s, vg_seq_cb cb, void *ctx);
+	int (*customer_put_at)(struct vg_store *s, const struct vg_srec *r,
+	    int64_t seq);
+	int (*customer_move)(struct vg_store *s, int64_t lo, int64_t hi,
+	    int64_t delta);
 	int (*index_put)(struct vg_store *s, unsigned field,
 	    const unsigned char *digest, const unsigned char *id);
 	int (*index_find)(struct vg_store *s, unsigned field,
@@ -106,6 +120,9 @@ struct vg_store_ops {
 	/* Bulk mode (on != 0): a page cache large enough for a big import,
 	 * so random-key inserts stay in memory until commit. */
 	int (*bulk)(struct vg_store *s, int on);
+	/* Copies the write-ahead log into the database and empties it;
+	 * VG_EBUSY when a reader kept part of it. */
+	int (*checkpoint)(struct vg_store *s);
 	/* Counts customers whose epoch is not keep_epoch. */
 	int (*count_stale)(struct vg_store *s, uint32_t keep_epoch,
 	    uint64_t *n);

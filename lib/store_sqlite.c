@@ -40,6 +40,7 @@ enum {
 	ST_META_GET, ST_META_SET,
 	ST_KEY_PUT, ST_KEY_EACH,
 	ST_CUS_PUT, ST_CUS_GET, ST_CUS_UPDATE, ST_CUS_SCAN, ST_CUS_SCAN0,
+	ST_CUS_WALK, ST_CUS_PUT_AT, ST_CUS_MOVE,
 	ST_IDX_PUT, ST_IDX_FIND,
 	ST_STALE,
 	/* Prepared on first use (tables_principals() adds the tables to a
@@ -75,6 +76,12 @@ static const char *const sql_text[ST__COUNT] = {
 	    "customers WHERE id > ?1 ORDER BY id LIMIT ?2",
 	[ST_CUS_SCAN0] = "SELECT id, region, epoch, created, fields FROM "
 	    "customers ORDER BY id LIMIT ?2",
+	[ST_CUS_WALK] = "SELECT rowid, id, region, epoch, created, fields "
+	    "FROM customers ORDER BY rowid",
+	[ST_CUS_PUT_AT] = "INSERT INTO customers(rowid, id, region, epoch, "
+	    "created, fields) VALUES (?6, ?1, ?2, ?3, ?4, ?5)",
+	[ST_CUS_MOVE] = "UPDATE customers SET rowid = rowid + ?3 "
+	    "WHERE rowid >= ?1 AND rowid <= ?2",
 	[ST_IDX_PUT] = "INSERT OR IGNORE INTO bidx(k) VALUES (?1)",
 	[ST_IDX_FIND] = "SELECT k FROM bidx WHERE k > ?1 AND k <= ?2 "
 	    "ORDER BY k LIMIT ?3",
@@ -469,6 +476,67 @@ sq_customer_scan(struct vg_store *s, const unsigned char *after,
 }
 
 static int
+sq_customer_walk(struct vg_store *s, vg_seq_cb cb, void *ctx)
+{
+	sqlite3_stmt *st = sq(s)->st[ST_CUS_WALK];
+	unsigned char *buf;
+	struct vg_srec r;
+	int rc, ret = 0;
+
+	buf = malloc(VG_BLOB_MAX);
+	if (buf == NULL)
+		return VG_ENOMEM;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 1) != VG_IDBYTES) {
+			ret = VG_EFORMAT;
+			break;
+		}
+		memcpy(r.id, sqlite3_column_blob(st, 1), VG_IDBYTES);
+		ret = read_row(st, 2, &r, buf, VG_BLOB_MAX);
+		if (ret == 0)
+			ret = cb(ctx, sqlite3_column_int64(st, 0), &r);
+		if (ret != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = VG_ESTORE;
+	sqlite3_reset(st);
+	free(buf);
+	return ret;
+}
+
+static int
+sq_customer_put_at(struct vg_store *s, const struct vg_srec *r, int64_t seq)
+{
+	sqlite3_stmt *st = sq(s)->st[ST_CUS_PUT_AT];
+
+	sqlite3_bind_blob(st, 1, r->id, VG_IDBYTES, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->region, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, r->epoch);
+	sqlite3_bind_int64(st, 4, r->created);
+	sqlite3_bind_blob(st, 5, r->blob, (int)r->bloblen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, seq);
+	return step_done(st);
+}
+
+/*
+ * One UPDATE of the rowid over a range.  SQLite collects the rowids of
+ * the range first and then moves them in ascending order, so a caller
+ * that moves rows to a free region in their final order gets them
+ * appended, and packed into pages, as an import would have written them.
+ */
+static int
+sq_customer_move(struct vg_store *s, int64_t lo, int64_t hi, int64_t delta)
+{
+	sqlite3_stmt *st = sq(s)->st[ST_CUS_MOVE];
+
+	sqlite3_bind_int64(st, 1, lo);
+	sqlite3_bind_int64(st, 2, hi);
+	sqlite3_bind_int64(st, 3, delta);
+	return step_done(st);
+}
+
+static int
 sq_index_put(struct vg_store *s, unsigned field, const unsigned char *digest,
     const unsigned char *id)
 {
@@ -596,6 +664,20 @@ sq_bulk(struct vg_store *s, int on)
 
 	return sqlite3_exec(sq(s)->db, sql, NULL, NULL, NULL) == SQLITE_OK ?
 	    0 : VG_ESTORE;
+}
+
+/* TRUNCATE, not the automatic PASSIVE checkpoint: that one leaves old
+ * frames in the -wal file, where a reader of the file finds pages as
+ * they were before the last writes. */
+static int
+sq_checkpoint(struct vg_store *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(sq(s)->db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return VG_EBUSY;
+	return rc == SQLITE_OK ? 0 : VG_ESTORE;
 }
 
 /*-----------------------------------------------------------------------------
@@ -1101,11 +1183,15 @@ static const struct vg_store_ops sqlite_ops = {
 	.customer_get = sq_customer_get,
 	.customer_update = sq_customer_update,
 	.customer_scan = sq_customer_scan,
+	.customer_walk = sq_customer_walk,
+	.customer_put_at = sq_customer_put_at,
+	.customer_move = sq_customer_move,
 	.index_put = sq_index_put,
 	.index_find = sq_index_find,
 	.counts = sq_counts,
 	.bulk = sq_bulk,
 	.count_stale = sq_count_stale,
+	.checkpoint = sq_checkpoint,
 	.principal_put = sq_principal_put,
 	.principal_get = sq_principal_get,
 	.principal_each = sq_principal_each,

@@ -50,6 +50,7 @@ struct secrets {
 	unsigned char index_root[VG_KEYBYTES];
 	unsigned char psn_root[VG_KEYBYTES];
 	unsigned char audit_root[VG_KEYBYTES];
+	unsigned char honey_key[VG_KEYBYTES];	/* seals DIR/honey.set */
 	unsigned char field_key[VG_FIELDS_MAX][VG_KEYBYTES];
 	size_t ndata;
 	struct {
@@ -565,6 +566,10 @@ vg_vault_open(const char *dir, struct vg_vault **out, char *err, size_t errcap)
 		goto fail;
 	}
 	vg_derive(v->sec->kek, master, "vigil:kek");
+	/* The honeytoken set is sealed under the master key's own subkey,
+	 * not a wrapped key in vigil.db: which records are honey must not
+	 * be recoverable from anything the database holds. */
+	vg_derive(v->sec->honey_key, master, "vigil:honey-set");
 	vg_secret_free(master);
 	master = NULL;
 	rc = load_keys(v);
@@ -676,6 +681,14 @@ vg_vault_rollback(struct vg_vault *v)
 		return;
 	v->store->ops->rollback(v->store);
 	v->in_txn = 0;
+}
+
+int
+vg_vault_checkpoint(struct vg_vault *v)
+{
+	if (v->in_txn || v->in_read)
+		return VG_EINVAL;
+	return v->store->ops->checkpoint(v->store);
 }
 
 int
@@ -907,12 +920,14 @@ seal_fields(const struct vg_schema *sc, unsigned char *out,
 	return 0;
 }
 
-int
-vg_vault_prepare(struct vg_vault *v, const struct vg_input *in,
-    struct vg_batch *b, struct vg_reject *rej)
+/* vg_vault_prepare() under the data key of epoch, with creation time
+ * created (honeytokens take both from the customers around them). */
+static int
+prepare_one(struct vg_vault *v, const struct vg_input *in, struct vg_batch *b,
+    struct vg_reject *rej, uint32_t epoch, int64_t created)
 {
 	const struct vg_schema *sc = &v->schema;
-	const unsigned char *key = data_key(v, v->current_epoch);
+	const unsigned char *key = data_key(v, epoch);
 	struct canon *c = &b->canon;
 	struct vg_reject dummy;
 	struct prep *p;
@@ -946,8 +961,8 @@ vg_vault_prepare(struct vg_vault *v, const struct vg_input *in,
 		}
 		memcpy(p->r.region, c->value[sc->region], rl + 1);
 	}
-	p->r.epoch = v->current_epoch;
-	p->r.created = (int64_t)time(NULL);
+	p->r.epoch = epoch;
+	p->r.created = created;
 	vg_random(p->r.id, VG_IDBYTES);
 	p->blob_off = b->used;
 	rc = seal_fields(sc, b->arena + b->used, &p->r, c, key, &p->r.bloblen);
@@ -973,6 +988,49 @@ out:
 	for (i = 0; i < sc->nfields; i++)
 		if (c->present[i])
 			sodium_memzero(c->value[i], c->len[i]);
+	return rc;
+}
+
+int
+vg_vault_prepare(struct vg_vault *v, const struct vg_input *in,
+    struct vg_batch *b, struct vg_reject *rej)
+{
+	return prepare_one(v, in, b, rej, v->current_epoch,
+	    (int64_t)time(NULL));
+}
+
+int
+vg__vault_prepare_as(struct vg_vault *v, const struct vg_input *in,
+    uint32_t epoch, int64_t created, struct vg_batch *b,
+    struct vg_reject *rej)
+{
+	/* Only under a key this process holds: a retired epoch has no key
+	 * left, and sealing under it would make a record nobody can open. */
+	if (!v->in_txn || data_key(v, epoch) == NULL)
+		return v->in_txn ? VG_ECRYPTO : VG_EINVAL;
+	return prepare_one(v, in, b, rej, epoch, created);
+}
+
+int
+vg__vault_put_at(struct vg_vault *v, struct vg_batch *b, size_t i,
+    int64_t seq)
+{
+	struct vg_store *s = v->store;
+	struct prep *p;
+	size_t j;
+	int rc;
+
+	if (!v->in_txn || i >= b->n)
+		return VG_EINVAL;
+	v->cache_valid = false;
+	p = &b->p[i];
+	p->r.blob = b->arena + p->blob_off;
+	rc = s->ops->customer_put_at(s, &p->r, seq);
+	for (j = 0; rc == 0 && j < p->nidx; j++) {
+		const unsigned char *e = b->arena + p->idx_off + j * IDX_ENTRY;
+
+		rc = s->ops->index_put(s, e[0], e + 1, p->r.id);
+	}
 	return rc;
 }
 
@@ -1656,6 +1714,30 @@ vg_vault_derive_secret(struct vg_vault *v, const char *purpose,
 	snprintf(label, sizeof(label), "secret:%s", purpose);
 	vg_derive(out, v->sec->audit_root, label);
 	return 0;
+}
+
+uint32_t
+vg__vault_presence(const struct vg_vault *v, const struct vg_srec *r)
+{
+	uint32_t present;
+
+	if (blob_presence(&v->schema, r->blob, r->bloblen, &present) != 0)
+		return 0;
+	if (v->schema.region >= 0 && r->region[0] != '\0')
+		present |= UINT32_C(1) << v->schema.region;
+	return present;
+}
+
+bool
+vg__vault_in_txn(const struct vg_vault *v)
+{
+	return v->in_txn != 0;
+}
+
+void
+vg__vault_honey_key(const struct vg_vault *v, unsigned char out[VG_KEYBYTES])
+{
+	memcpy(out, v->sec->honey_key, VG_KEYBYTES);
 }
 
 struct vg_store *

@@ -75,6 +75,13 @@ void vg_vault_rollback(struct vg_vault *v);
  * end it first.  vg_vault_read_end is a no-op outside a snapshot. */
 VG_MUST_CHECK int vg_vault_read_begin(struct vg_vault *v);
 int vg_vault_read_end(struct vg_vault *v);
+/* Moves the write-ahead log (vigil.db-wal) into the database and
+ * truncates it to nothing, so that no page image from before the last
+ * writes stays in that file (after a honeytoken plant, say).  Outside a
+ * transaction only (VG_EINVAL).  Returns 0, VG_EBUSY when another
+ * connection's reader kept part of the log (SQLite checkpoints it later),
+ * or a storage error. */
+int vg_vault_checkpoint(struct vg_vault *v);
 /* Bulk mode for large imports: storage keeps far more in memory (up to
  * about 2 GiB) until commit.  Returns 0 or a storage error. */
 int vg_vault_bulk(struct vg_vault *v, bool on);

@@ -117,6 +117,22 @@ const struct vg_cmd vg_cmds[] = {
 	  "reload checks the policy file the running vigild on DIR uses,\n"
 	  "then sends it SIGHUP and reports its answer (vigild.policy).  A\n"
 	  "bad file is refused and vigild keeps its current policy.\n" },
+	{ "honey", cmd_honey, "plant honeytoken records and count them",
+	  "usage: vigil honey plant DIR --count N [--seed S]\n"
+	  "       vigil honey status DIR [--json]\n"
+	  "\n"
+	  "plant adds N synthetic customers (made like gen-customers') that\n"
+	  "nothing in the vault tells apart from real ones: they are sealed\n"
+	  "and indexed like any customer, placed at random among the others\n"
+	  "with the creation time and key epoch of their neighbours.  Which\n"
+	  "ones are honey is written only to DIR/honey.set, encrypted under\n"
+	  "the master key.  Planting again adds to the set.  Refused on a\n"
+	  "vault without customers, and when honey records would outnumber\n"
+	  "the real ones.  Audited as honey.plant with the count only.\n"
+	  "--seed picks the generated customers (default: a random seed);\n"
+	  "anyone who knows it can regenerate them, so use it only in tests.\n"
+	  "\n"
+	  "status prints how many honey records the vault holds.\n" },
 	{ "audit", cmd_audit, "verify, query and prove the audit log",
 	  "usage: vigil audit verify DIR [--chain NAME] [--witness DIR_OR_FILE]...\n"
 	  "                          [--mac-key FILE] [--key VKEY_OR_FILE] [--json]\n"
