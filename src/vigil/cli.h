@@ -92,6 +92,7 @@ int cmd_pseudonym(int argc, char **argv, struct vg_cli *cli);
 int cmd_principal(int argc, char **argv, struct vg_cli *cli);
 int cmd_policy(int argc, char **argv, struct vg_cli *cli);
 int cmd_honey(int argc, char **argv, struct vg_cli *cli);
+int cmd_detect(int argc, char **argv, struct vg_cli *cli);
 int cmd_gen_customers(int argc, char **argv, struct vg_cli *cli);
 int cmd_audit(int argc, char **argv, struct vg_cli *cli);
 int cmd_audit_tail(int argc, char **argv, struct vg_cli *cli);

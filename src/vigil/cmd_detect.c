@@ -19,7 +19,7 @@
 #include "vigil/vault.h"
 #include "cli.h"
 
-int cmd_detect(int argc, char **argv, struct vg_cli *cli);
+
 
 struct out {
 	bool json;

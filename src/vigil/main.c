@@ -117,6 +117,19 @@ const struct vg_cmd vg_cmds[] = {
 	  "reload checks the policy file the running vigild on DIR uses,\n"
 	  "then sends it SIGHUP and reports its answer (vigild.policy).  A\n"
 	  "bad file is refused and vigild keeps its current policy.\n" },
+	{ "detect", cmd_detect, "replay the audit log through the detector",
+	  "usage: vigil detect replay DIR [--from T] [--to T] [--json]\n"
+	  "\n"
+	  "Feeds every vigild chain of DIR's audit log, merged by time,\n"
+	  "through the insider-threat detector, with the vault's principal\n"
+	  "directory and honeytoken set: the same code and the same entries\n"
+	  "as vigild's own detector, so the same alerts.  Prints each alert\n"
+	  "(time, severity, principal, rule, top signal); with --json, the\n"
+	  "one JSON line vigild stores and sends to its sinks.  --from and\n"
+	  "--to (RFC 3339 or unix seconds) keep the alerts in [from, to);\n"
+	  "the fold starts 31 days before --from so every window is full.\n"
+	  "A summary goes to stderr.  docs/DETECTION.md says what is\n"
+	  "counted and how it is scored.\n" },
 	{ "honey", cmd_honey, "plant honeytoken records and count them",
 	  "usage: vigil honey plant DIR --count N [--seed S]\n"
 	  "       vigil honey status DIR [--json]\n"
