@@ -64,9 +64,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(m.def == NULL && m.allow[0] != '\0');
 	}
 	if (m.query != NULL) {
+		struct alert_filter f;
+		const char *bad = NULL;
+
 		CHECK(m.query > in && m.query <= in + size);
 		CHECK(m.query[-1] == '?');
 		CHECK(m.query + m.query_len == in + size);
+		/* Any query through the alerts list's parser: a refusal
+		 * names a key; an acceptance is within its limits. */
+		if (route_alert_query(m.query, m.query_len, &f, &bad) != 0) {
+			CHECK(bad != NULL && bad[0] != '\0');
+		} else {
+			CHECK(f.limit >= 1 && f.limit <= ROUTE_ALERTS_LIMIT_MAX);
+			CHECK(f.min_severity >= 0 && f.min_severity <= 4);
+			CHECK(f.before_ns >= 0);
+			CHECK(memchr(f.principal, '\0', sizeof(f.principal)));
+			CHECK(f.state[0] == '\0' || strcmp(f.state, "open") == 0 ||
+			    strcmp(f.state, "acked") == 0);
+		}
 	}
 	return 0;
 }

@@ -1127,7 +1127,14 @@ h_customer_reveal(struct rq *q, json_t *body)
 	if (c.d.verdict == VG_DENY) {
 		int status = status_of(c.d.verdict, c.d.reason);
 
+		/* Contained by the detector, not suspended by a person:
+		 * masked views still work, and the words say so (without
+		 * telling the suspect what was seen). */
 		pending_error(p, status, c.d.reason, "%s",
+		    strcmp(c.d.reason, VG_R_SUSPENDED) == 0 &&
+		    c.in.containment >= 2 && strcmp(q->who.state,
+		    "suspended") != 0 ? "your reveals are suspended pending "
+		    "a review; masked views still work" :
 		    reason_text(c.d.reason));
 		if (status == 429) {
 			p->retry_after = (long)(c.d.retry_after > 0 ?
@@ -2004,86 +2011,28 @@ alert_page_add(void *ctx, const struct vg_alert_row *r)
 	return 0;
 }
 
-/* Reads ?principal=&state=&severity=&before=&limit= into *f; 0, or
- * -1 with the offending key in *bad (a static string). */
-static int
-alert_query(const char *qs, size_t len, struct vg_alert_query *f,
-    char *principal, char *state, const char **bad)
-{
-	char buf[512], *save = NULL, *kv;
-
-	memset(f, 0, sizeof(*f));
-	f->limit = 100;
-	*bad = "query";
-	if (len >= sizeof(buf))
-		return -1;
-	memcpy(buf, qs, len);
-	buf[len] = '\0';
-	for (kv = strtok_r(buf, "&", &save); kv != NULL;
-	    kv = strtok_r(NULL, "&", &save)) {
-		char *v = strchr(kv, '='), *end;
-		unsigned long long n;
-
-		if (v == NULL)
-			return -1;
-		*v++ = '\0';
-		if (strcmp(kv, "principal") == 0) {
-			*bad = "principal";
-			if (!vg_principal_id_ok(v))
-				return -1;
-			snprintf(principal, VG_PRINCIPAL_ID_MAX + 1, "%s", v);
-			f->principal = principal;
-		} else if (strcmp(kv, "state") == 0) {
-			*bad = "state";
-			if (strcmp(v, "open") != 0 && strcmp(v, "acked") != 0)
-				return -1;
-			snprintf(state, 8, "%s", v);
-			f->state = state;
-		} else if (strcmp(kv, "severity") == 0) {
-			*bad = "severity";
-			if ((f->min_severity = (int)vg_severity_from_name(v)) ==
-			    0)
-				return -1;
-		} else if (strcmp(kv, "before") == 0 ||
-		    strcmp(kv, "limit") == 0) {
-			*bad = kv[0] == 'b' ? "before" : "limit";
-			if (v[0] < '0' || v[0] > '9')
-				return -1;
-			errno = 0;
-			n = strtoull(v, &end, 10);
-			if (*end != '\0' || errno != 0 || n > INT64_MAX)
-				return -1;
-			if (kv[0] == 'b')
-				f->before_ns = (int64_t)n;
-			else if (n < 1 || n > VG_ALERT_LIST_MAX)
-				return -1;
-			else
-				f->limit = (size_t)n;
-		} else {
-			*bad = "query";
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int
 h_alert_list(struct rq *q)
 {
-	char principal[VG_PRINCIPAL_ID_MAX + 1], state[8];
+	struct alert_filter af;
 	struct vg_alert_query f;
 	struct alert_page pg;
 	struct pending *p;
 	const char *bad;
 	int rc;
 
-	if (alert_query(q->m.query != NULL ? q->m.query : "",
-	    q->m.query != NULL ? q->m.query_len : 0, &f, principal, state,
-	    &bad) != 0)
+	if (route_alert_query(q->m.query != NULL ? q->m.query : "",
+	    q->m.query != NULL ? q->m.query_len : 0, &af, &bad) != 0)
 		return fail_now(q, 400, "invalid_field", bad, "bad query "
 		    "parameter %s (principal=ID, state=open|acked, severity="
-		    "low|medium|high|critical, before=NS, limit=1..%d)", bad,
-		    VG_ALERT_LIST_MAX);
+		    "low|medium|high|critical, before=NS, limit=1..%d, each "
+		    "at most once)", bad, ROUTE_ALERTS_LIMIT_MAX);
+	memset(&f, 0, sizeof(f));
+	f.principal = af.principal[0] != '\0' ? af.principal : NULL;
+	f.state = af.state[0] != '\0' ? af.state : NULL;
+	f.min_severity = af.min_severity;
+	f.before_ns = af.before_ns;
+	f.limit = af.limit;
 	if ((p = pending_new(q, "alert.list")) == NULL)
 		return -1;
 	if (!allowed(q, p, VG_ACT_ALERTS))

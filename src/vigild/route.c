@@ -4,6 +4,10 @@
  * trie: a request is matched segment by segment against each pattern,
  * which costs well under a microsecond and is easy to read.
  */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vigil/alertdb.h"
@@ -165,4 +169,81 @@ route_match(const char *method, size_t mlen, const char *path, size_t plen,
 		return 1;
 	}
 	return found;
+}
+
+/* The key=value pairs of a query, no percent-decoding: every value this
+ * server takes is an id, a code or a number, none needs it. */
+int
+route_alert_query(const char *q, size_t len, struct alert_filter *f,
+    const char **bad)
+{
+	const char *end = q + len, *kv;
+	unsigned seen = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->limit = ROUTE_ALERTS_LIMIT;
+	*bad = "query";
+	for (kv = q; kv < end; ) {
+		const char *amp = memchr(kv, '&', (size_t)(end - kv));
+		const char *stop = amp != NULL ? amp : end, *eq;
+		char v[ROUTE_PARAM_MAX + 1], *e;
+		size_t kl, vl;
+		unsigned bit;
+		unsigned long long n;
+
+		eq = memchr(kv, '=', (size_t)(stop - kv));
+		if (eq == NULL)
+			return -1;
+		kl = (size_t)(eq - kv);
+		vl = (size_t)(stop - eq - 1);
+#define KEY(s) (kl == sizeof(s) - 1 && memcmp(kv, s, kl) == 0)
+		bit = KEY("principal") ? 1 : KEY("state") ? 2 :
+		    KEY("severity") ? 4 : KEY("before") ? 8 :
+		    KEY("limit") ? 16 : 0;
+#undef KEY
+		if (bit == 0)
+			return -1;
+		*bad = bit == 1 ? "principal" : bit == 2 ? "state" :
+		    bit == 4 ? "severity" : bit == 8 ? "before" : "limit";
+		if ((seen & bit) != 0 || vl == 0 || vl > ROUTE_PARAM_MAX)
+			return -1;
+		seen |= bit;
+		memcpy(v, eq + 1, vl);
+		v[vl] = '\0';
+		if (strlen(v) != vl)
+			return -1;	/* a NUL inside: never a valid value */
+		switch (bit) {
+		case 1:
+			if (!vg_principal_id_ok(v))
+				return -1;
+			memcpy(f->principal, v, vl + 1);
+			break;
+		case 2:
+			if (strcmp(v, "open") != 0 && strcmp(v, "acked") != 0)
+				return -1;
+			memcpy(f->state, v, vl + 1);
+			break;
+		case 4:
+			if ((f->min_severity = (int)vg_severity_from_name(v)) ==
+			    0)
+				return -1;
+			break;
+		default:
+			if (v[0] < '0' || v[0] > '9')
+				return -1;
+			errno = 0;
+			n = strtoull(v, &e, 10);
+			if (*e != '\0' || errno != 0 || n > INT64_MAX)
+				return -1;
+			if (bit == 8) {
+				f->before_ns = (long long)n;
+			} else {
+				if (n < 1 || n > ROUTE_ALERTS_LIMIT_MAX)
+					return -1;
+				f->limit = (size_t)n;
+			}
+		}
+		kv = amp != NULL ? amp + 1 : end;
+	}
+	return 0;
 }

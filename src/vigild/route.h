@@ -65,6 +65,23 @@ struct route_match {
 	size_t query_len;
 };
 
+/* GET /v1/alerts's query: ?principal=ID&state=open|acked&severity=
+ * low|medium|high|critical&before=NS&limit=N, every key optional, none
+ * twice.  Defaults: no filter, limit ROUTE_ALERTS_LIMIT. */
+#define ROUTE_ALERTS_LIMIT 100
+#define ROUTE_ALERTS_LIMIT_MAX 1000
+struct alert_filter {
+	char principal[ROUTE_PARAM_MAX + 1];	/* "" any */
+	char state[8];				/* "" any */
+	int min_severity;			/* 0 any */
+	long long before_ns;			/* 0 none */
+	size_t limit;
+};
+/* Parses q[0..len) into *f.  Returns 0, or -1 with *bad naming the key
+ * at fault ("query" for the query's shape or an unknown key). */
+int route_alert_query(const char *q, size_t len, struct alert_filter *f,
+    const char **bad);
+
 /* The route table, R__COUNT - 1 entries in order. */
 const struct route_def *route_table(size_t *n);
 const struct route_def *route_by_id(enum route_id id);
