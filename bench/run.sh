@@ -61,6 +61,8 @@ echo "bench: audit log" >&2
 audit=$("$ROOT/build/bench/bench_audit" "${BENCH_AUDIT_SECONDS:-3}")
 echo "bench: merkle" >&2
 merkle=$("$ROOT/build/bench/bench_merkle")
+echo "bench: detector" >&2
+detect=$("$ROOT/build/bench/bench_detect" "${BENCH_DETECT_ENTRIES:-2000000}")
 
 echo "bench: vigild under load (bench/broker/run.sh)" >&2
 broker=$(sh "$ROOT/bench/broker/run.sh")
@@ -190,6 +192,27 @@ integration, periodic checkpoints); its figures are end to end over HTTP,
 vigil's above are in-process, so vigil's HTTP numbers (issue 4) are the
 fair comparison. immudb's rate is for large, not necessarily synced
 transactions; vigil fsyncs every batch before any appender returns.
+
+## Detector
+
+\`build/bench/bench_detect ${BENCH_DETECT_ENTRIES:-2000000}\` (one thread; docs/DETECTION.md): the state of
+100,000 principals; the fold of a simulated week (1,000 agents in 10
+orgs, a case, a lookup and a reveal each, round the clock) from memory,
+peer baselines included; then a real audit chain written with
+\`vg_audit_append_many\` and read back twice: once only read and
+checked (framing, sequence, hash chain) as the comparison, once replayed
+through the detector (\`vg_detect_replay\`, what \`vigil detect replay\`
+runs).
+
+\`\`\`
+$detect
+\`\`\`
+
+Targets (issue 5): replay at least 1,000,000 audit entries/s on one
+core; 100,000 principals in under 200 MB.  The chain's entries carry the
+writer's clock, so they span seconds rather than a week: the replay line
+measures reading and folding, the fold line the peer baselines of a
+real week.
 
 ## Access broker under load
 
