@@ -98,6 +98,8 @@ struct vg_audit {
 	size_t nwitness;
 	int (*sink)(void *, const char *, size_t);
 	void *sink_ctx;
+	int64_t (*clock)(void *);
+	void *clock_ctx;
 	int sink_error;
 	uint64_t torn_bytes;
 	/* Group commit. */
@@ -168,6 +170,13 @@ timed_datasync(struct vg_audit *a, int fd)
 	if (d > a->syncs.max_ns)
 		a->syncs.max_ns = d;
 	return rc;
+}
+
+/* The time an entry is stamped with: the real clock, or a simulation's. */
+static int64_t
+entry_ns(const struct vg_audit *a)
+{
+	return a->clock != NULL ? a->clock(a->clock_ctx) : now_ns();
 }
 
 static double
@@ -467,7 +476,8 @@ checkpoint_now(struct vg_audit *a)
 	vg_merkle_range_root(&a->range, c.root);
 	c.next = 1;
 	snprintf(c.ext[0], sizeof(c.ext[0]), "time %lld",
-	    (long long)(a->last_time > now_ns() ? a->last_time : now_ns()));
+	    (long long)(a->last_time > entry_ns(a) ? a->last_time :
+	    entry_ns(a)));
 	rc = vg_checkpoint_format(&c, text, sizeof(text), &tlen);
 	if (rc == 0)
 		rc = vg_note_sign(text, tlen, a->origin, a->sec->sk, note,
@@ -558,7 +568,7 @@ write_batch(struct vg_audit *a, struct pending **batch, size_t n)
 		struct pending *p = batch[i];
 		unsigned char *f = a->wbuf + pos;
 		size_t blen;
-		int64_t now = now_ns();
+		int64_t now = entry_ns(a);
 
 		if (now > t)
 			t = now;
@@ -1314,6 +1324,8 @@ vg_audit_open(const struct vg_audit_opts *o, struct vg_audit **out,
 	a->segcap = o->segment_bytes ? o->segment_bytes : 64u << 20;
 	a->sink = o->sink;
 	a->sink_ctx = o->sink_ctx;
+	a->clock = o->clock;
+	a->clock_ctx = o->clock_ctx;
 	a->q = calloc(QUEUE_CAP, sizeof(*a->q));
 	a->spare = calloc(QUEUE_CAP, sizeof(*a->spare));
 	a->wbuf = malloc((size_t)CHUNK * 512 + VG_FRAME_MAX);

@@ -107,6 +107,12 @@ struct vg_audit_opts {
 	 * reported on the next append but does not stop the log. */
 	int (*sink)(void *ctx, const char *note, size_t len);
 	void *sink_ctx;
+	/* The time entries and checkpoints carry, unix ns; NULL: the
+	 * real-time clock.  Only for a simulation whose world keeps its
+	 * own time (vigild's `sim: {clock: true}`): whatever it returns,
+	 * entries stay in non-decreasing time order. */
+	int64_t (*clock)(void *ctx);
+	void *clock_ctx;
 };
 
 struct vg_audit;

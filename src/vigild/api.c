@@ -2201,6 +2201,43 @@ header_bytes(const h2o_req_t *req)
 	return n;
 }
 
+/* Sim mode: X-Vigil-Sim-Time (unix ns) moves the server's clock
+ * forward, never back. */
+static void
+sim_time(struct server *s, h2o_req_t *req)
+{
+	static const char name[] = "x-vigil-sim-time";
+	ssize_t i = h2o_find_header_by_str(&req->headers, name,
+	    sizeof(name) - 1, -1);
+	char buf[24], *end;
+	long long v;
+	int64_t cur;
+
+	if (i < 0 || req->headers.entries[i].value.len == 0 ||
+	    req->headers.entries[i].value.len >= sizeof(buf))
+		return;
+	memcpy(buf, req->headers.entries[i].value.base,
+	    req->headers.entries[i].value.len);
+	buf[req->headers.entries[i].value.len] = '\0';
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (*end != '\0' || errno != 0 || v <= 0)
+		return;
+	cur = atomic_load(&s->sim_ns);
+	while (v > cur && !atomic_compare_exchange_weak(&s->sim_ns, &cur, v))
+		;
+}
+
+int64_t
+server_ns(struct server *s)
+{
+	int64_t v;
+
+	if (!s->cfg.sim_clock || (v = atomic_load(&s->sim_ns)) == 0)
+		return now_ns();
+	return v;
+}
+
 int
 api_handle(struct worker *w, h2o_req_t *req)
 {
@@ -2217,7 +2254,9 @@ api_handle(struct worker *w, h2o_req_t *req)
 	q.s = w->srv;
 	q.req = req;
 	q.t0 = mono_ns();
-	q.now = now_ns() / 1000000000;
+	if (q.s->cfg.sim_clock)
+		sim_time(q.s, req);
+	q.now = server_ns(q.s) / 1000000000;
 	vg_random(rnd, sizeof(rnd));
 	sodium_bin2hex(q.request_id, sizeof(q.request_id), rnd, sizeof(rnd));
 	if (!route_match(req->method.base, req->method.len, req->path.base,

@@ -23,6 +23,11 @@
  *       webhook: https://siem.example/vigil
  *       webhook_token_file: /etc/vigil/webhook.token
  *     detect: { medium: step_up, high: suspend, critical: suspend }
+ *
+ * `sim: { clock: true }` is for simulations only (vigil demo): requests
+ * then set the server's clock with an X-Vigil-Sim-Time header, so a
+ * simulated week passes in seconds with the times the world meant.
+ * vigild refuses it on anything but a loopback address.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -198,6 +203,8 @@ apply(struct config *c, const char *key, const char *val)
 	}
 	if (strcmp(key, "audit.witness_dirs") == 0)
 		return copy_path(c->witness_dirs, sizeof(c->witness_dirs), val);
+	if (strcmp(key, "sim.clock") == 0)
+		return boolean(val, &c->sim_clock);
 	if (strcmp(key, "alerts.file") == 0)
 		return copy_path(c->alerts_file, sizeof(c->alerts_file), val);
 	if (strcmp(key, "alerts.syslog") == 0)

@@ -91,7 +91,7 @@ contain(struct detector *dt, const struct vg_alert *a)
 		return;
 	}
 	if (vg_contain_set(s->contain, a->principal, (enum vg_contain)level,
-	    a->id, now_ns()) != 0) {
+	    a->id, server_ns(s)) != 0) {
 		log_event(s, "error", "containment map out of memory",
 		    "\"principal\":\"%s\"", a->principal);
 		return;

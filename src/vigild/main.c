@@ -173,6 +173,12 @@ open_vault(struct server *s, struct vg_vault **v, char *err, size_t cap)
 	return 0;
 }
 
+static int64_t
+audit_clock(void *ctx)
+{
+	return server_ns(ctx);
+}
+
 static int
 open_audit(struct server *s, struct vg_vault *v, char *err, size_t cap)
 {
@@ -198,6 +204,10 @@ open_audit(struct server *s, struct vg_vault *v, char *err, size_t cap)
 	o.sign_seed = seed;
 	o.batch_us = s->cfg.audit_batch_us;
 	o.checkpoint_ms = s->cfg.checkpoint_ms;
+	if (s->cfg.sim_clock) {
+		o.clock = audit_clock;
+		o.clock_ctx = s;
+	}
 	for (tok = strtok_r(s->cfg.witness_dirs, ":", &save); tok != NULL &&
 	    nw < 8; tok = strtok_r(NULL, ":", &save))
 		wit[nw++] = tok;
@@ -461,6 +471,19 @@ main(int argc, char **argv)
 		policy_put(s->pol);
 		return 0;
 	}
+	if (s->cfg.sim_clock && strcmp(s->cfg.listen_host, "127.0.0.1") != 0 &&
+	    strcmp(s->cfg.listen_host, "::1") != 0 &&
+	    strcmp(s->cfg.listen_host, "localhost") != 0) {
+		fprintf(stderr, "vigild: sim.clock lets clients set the time "
+		    "of the audit log: refused on %s (loopback only)\n",
+		    s->cfg.listen_host);
+		vg_vault_close(v);
+		policy_put(s->pol);
+		return 1;
+	}
+	if (s->cfg.sim_clock)
+		log_event(s, "warn", "simulated clock: requests set the time "
+		    "(X-Vigil-Sim-Time); for simulations only", NULL);
 	if (http_tls_setup(s, err, sizeof(err)) != 0 ||
 	    http_address_free(&s->cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigild: %s\n", err);

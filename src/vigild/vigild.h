@@ -61,6 +61,8 @@ struct config {
 	char alerts_token_file[4096];
 	int contain[3];				/* enum vg_contain for
 						 * medium, high, critical */
+	bool sim_clock;				/* simulations only: time
+						 * from X-Vigil-Sim-Time */
 };
 
 /* A loaded policy and the requests using it. */
@@ -125,6 +127,8 @@ struct server {
 	int log_fd;
 	struct gmetrics gm;
 	struct vg_contain_map *contain;		/* read by every reveal */
+	_Atomic int64_t sim_ns;			/* the simulated clock (sim
+						 * mode), unix ns; 0 unset */
 	struct detector *det;
 };
 
@@ -176,6 +180,9 @@ void log_request(struct worker *w, const char *route, int status,
 void log_flush(struct worker *w);
 
 int64_t now_ns(void);		/* CLOCK_REALTIME */
+/* The server's time, unix ns: the real clock, or in sim mode the latest
+ * X-Vigil-Sim-Time a request brought (it only moves forward). */
+int64_t server_ns(struct server *s);
 int64_t mono_ns(void);		/* CLOCK_MONOTONIC */
 
 #endif
