@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/alertdb.h"
 #include "route.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -78,6 +79,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(f.limit >= 1 && f.limit <= ROUTE_ALERTS_LIMIT_MAX);
 			CHECK(f.min_severity >= 0 && f.min_severity <= 4);
 			CHECK(f.before_ns >= 0);
+			CHECK(f.before_id[0] == '\0' ||
+			    vg_alert_id_ok(f.before_id));
 			CHECK(memchr(f.principal, '\0', sizeof(f.principal)));
 			CHECK(f.state[0] == '\0' || strcmp(f.state, "open") == 0 ||
 			    strcmp(f.state, "acked") == 0);

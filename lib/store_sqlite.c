@@ -129,8 +129,8 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_AL_LIST] = "SELECT id, time, principal, severity, rule, state, "
 	    "acked_by, acked_at, json FROM alerts WHERE (?1 IS NULL OR "
 	    "principal = ?1) AND (?2 IS NULL OR state = ?2) AND severity >= "
-	    "?3 AND (?4 = 0 OR time < ?4) ORDER BY time DESC, id DESC "
-	    "LIMIT ?5",
+	    "?3 AND (?4 = 0 OR time < ?4 OR (time = ?4 AND ?6 IS NOT NULL "
+	    "AND id < ?6)) ORDER BY time DESC, id DESC LIMIT ?5",
 	[ST_AL_ACK] = "UPDATE alerts SET state = 'acked', acked_by = ?2, "
 	    "acked_at = ?3 WHERE id = ?1 AND state = 'open'",
 };
@@ -959,6 +959,8 @@ sq_alert_list(struct vg_store *s, const struct vg_alert_query *q,
 	sqlite3_bind_int64(st, 4, q->before_ns);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)(q->limit == 0 ||
 	    q->limit > VG_ALERT_LIST_MAX ? VG_ALERT_LIST_MAX : q->limit));
+	if (q->before_id != NULL)
+		sqlite3_bind_text(st, 6, q->before_id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ret = read_alert(st, r);
 		if (ret == 0)

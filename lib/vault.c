@@ -1231,6 +1231,7 @@ vg_record_clear(struct vg_record *r)
 		r->len[i] = 0;
 	}
 	sodium_memzero(r->id, sizeof(r->id));
+	memset(r->region, 0, sizeof(r->region));
 	r->epoch = 0;
 	r->created = 0;
 	r->view = VG_VIEW_MASKED;

@@ -31,14 +31,17 @@ struct vg_alert_row {
 };
 
 /* Filters for a list; zero or NULL fields match everything.  Rows come
- * newest first (time, then id), at most limit (0 or more than
- * VG_ALERT_LIST_MAX: VG_ALERT_LIST_MAX), and only those older than
- * before_ns when it is not 0 (the next page). */
+ * newest first (time, then id, both descending), at most limit (0 or
+ * more than VG_ALERT_LIST_MAX: VG_ALERT_LIST_MAX).  A page after
+ * another starts below its last row: before_ns and before_id (the last
+ * row's time and id; before_id NULL: only rows older than before_ns),
+ * so alerts of one time are never split or skipped. */
 struct vg_alert_query {
 	const char *principal;
 	const char *state;
 	int min_severity;
-	int64_t before_ns;
+	int64_t before_ns;		/* 0: from the newest */
+	const char *before_id;
 	size_t limit;
 };
 

@@ -1997,6 +1997,7 @@ struct alert_page {
 	struct jb *b;
 	size_t n;
 	int64_t last_ns;
+	char last_id[VG_ALERT_ID_MAX];
 };
 
 static int
@@ -2008,6 +2009,7 @@ alert_page_add(void *ctx, const struct vg_alert_row *r)
 		jb_str(pg->b, ",");
 	alert_row_json(pg->b, r);
 	pg->last_ns = r->time_ns;
+	memcpy(pg->last_id, r->id, sizeof(pg->last_id));
 	return 0;
 }
 
@@ -2032,6 +2034,7 @@ h_alert_list(struct rq *q)
 	f.state = af.state[0] != '\0' ? af.state : NULL;
 	f.min_severity = af.min_severity;
 	f.before_ns = af.before_ns;
+	f.before_id = af.before_id[0] != '\0' ? af.before_id : NULL;
 	f.limit = af.limit;
 	if ((p = pending_new(q, "alert.list")) == NULL)
 		return -1;
@@ -2049,8 +2052,8 @@ h_alert_list(struct rq *q)
 	}
 	/* The next page: alerts older than the last one listed. */
 	if (pg.n == f.limit)
-		jb_fmt(&p->body, "],\"next_before\":%lld}",
-		    (long long)pg.last_ns);
+		jb_fmt(&p->body, "],\"next_before\":\"%lld.%s\"}",
+		    (long long)pg.last_ns, pg.last_id);
 	else
 		jb_str(&p->body, "],\"next_before\":null}");
 	snprintf(p->detail, sizeof(p->detail), "count=%zu", pg.n);

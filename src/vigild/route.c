@@ -233,6 +233,13 @@ route_alert_query(const char *q, size_t len, struct alert_filter *f,
 				return -1;
 			errno = 0;
 			n = strtoull(v, &e, 10);
+			if (bit == 8 && *e == '.') {
+				/* NS.al_...: below that alert of that time */
+				if (!vg_alert_id_ok(e + 1))
+					return -1;
+				memcpy(f->before_id, e + 1, strlen(e + 1) + 1);
+				*e = '\0';
+			}
 			if (*e != '\0' || errno != 0 || n > INT64_MAX)
 				return -1;
 			if (bit == 8) {

@@ -66,8 +66,10 @@ struct route_match {
 };
 
 /* GET /v1/alerts's query: ?principal=ID&state=open|acked&severity=
- * low|medium|high|critical&before=NS&limit=N, every key optional, none
- * twice.  Defaults: no filter, limit ROUTE_ALERTS_LIMIT. */
+ * low|medium|high|critical&before=CURSOR&limit=N, every key optional,
+ * none twice.  CURSOR is a page's next_before: NS (unix ns: alerts
+ * older than it) or NS.al_... (below that alert, in list order).
+ * Defaults: no filter, limit ROUTE_ALERTS_LIMIT. */
 #define ROUTE_ALERTS_LIMIT 100
 #define ROUTE_ALERTS_LIMIT_MAX 1000
 struct alert_filter {
@@ -75,6 +77,7 @@ struct alert_filter {
 	char state[8];				/* "" any */
 	int min_severity;			/* 0 any */
 	long long before_ns;			/* 0 none */
+	char before_id[24];			/* "" none */
 	size_t limit;
 };
 /* Parses q[0..len) into *f.  Returns 0, or -1 with *bad naming the key
