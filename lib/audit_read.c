@@ -30,6 +30,7 @@ struct vg_audit_reader {
 	struct vg_audit_reader_state st;
 	unsigned char *buf;		/* one frame */
 	int failed;			/* sticky error */
+	int tailing;			/* vg_audit_reader_tail is reading */
 	char why[160];
 	uint64_t err_seq, err_off;
 	char err_seg[64];
@@ -337,6 +338,8 @@ vg_audit_reader_next(struct vg_audit_reader *r, struct vg_audit_record *rec)
 		if (got == 0) {
 			if (ferror(r->fp))
 				return fail(r, r->st.next_seq, "read error");
+			if (r->tailing && r->cur == r->nsegs - 1)
+				return 0;	/* keep the place: more comes */
 			rc = next_segment(r);
 			if (rc <= 0)
 				return rc;
@@ -450,6 +453,61 @@ vg_audit_reader_follow(struct vg_audit_reader *r,
 	r->segs = names;
 	r->nsegs = n;
 	return vg_audit_reader_next(r, rec);
+}
+
+int
+vg_audit_reader_tail(struct vg_audit_reader *r, struct vg_audit_record *rec)
+{
+	int pass, rc;
+
+	for (pass = 0; pass < 2; pass++) {
+		struct vg_audit_reader_state saved = r->st;
+		uint64_t off = r->off;
+		int cur = r->cur, n;
+		off_t pos = r->fp != NULL ? ftello(r->fp) : -1;
+		char **names;
+
+		if (r->failed)
+			return r->failed;
+		if (r->fp != NULL)
+			clearerr(r->fp);
+		r->tailing = 1;
+		rc = vg_audit_reader_next(r, rec);
+		r->tailing = 0;
+		if (rc != 0 || r->failed)
+			return rc;
+		if (r->st.torn) {
+			/* A frame (or a segment header) the writer has not
+			 * finished: back to where it starts, for next time. */
+			r->st = saved;
+			r->off = off;
+			if (r->cur != cur || pos < 0) {
+				if (r->fp != NULL)
+					fclose(r->fp);
+				r->fp = NULL;
+				r->cur = cur;
+			} else if (fseeko(r->fp, pos, SEEK_SET) != 0) {
+				return fail(r, r->st.next_seq, "cannot seek");
+			}
+			return 0;
+		}
+		/* The end of the last segment known: is there a newer one? */
+		n = vg__audit_list_segments(r->dir, &names);
+		if (n < 0)
+			return n == VG_ENOTFOUND ? 0 : n;
+		if (n <= r->nsegs) {
+			vg__audit_free_names(names, n);
+			return 0;
+		}
+		vg__audit_free_names(r->segs, r->nsegs);
+		r->segs = names;
+		r->nsegs = n;
+		if (r->fp != NULL) {
+			fclose(r->fp);	/* finished: the writer moved on */
+			r->fp = NULL;
+		}
+	}
+	return 0;
 }
 
 /*-----------------------------------------------------------------------------

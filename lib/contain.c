@@ -292,7 +292,15 @@ vg_contain_fold(struct vg_contain_map *m, const struct vg_audit_record *rec)
 	}
 	if (strcmp(rec->action, "principal.reinstate") == 0 &&
 	    (get(rec->detail, "target", who, sizeof(who)) ||
-	    get(rec->detail, "principal", who, sizeof(who))))
-		vg_contain_clear(m, who);
+	    get(rec->detail, "principal", who, sizeof(who)))) {
+		struct vg_contain_state cur;
+
+		/* A reinstate lifts what was in force when it was made, not a
+		 * containment of later (another chain's entries may be read
+		 * after this node's newer ones). */
+		vg_contain_get(m, who, &cur);
+		if (cur.level != VG_CONTAIN_NONE && cur.since_ns <= rec->time_ns)
+			vg_contain_clear(m, who);
+	}
 	return 0;
 }

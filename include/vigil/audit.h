@@ -235,6 +235,15 @@ VG_MUST_CHECK int vg_audit_reader_follow(struct vg_audit_reader *r,
     struct vg_audit_record *rec, uint64_t durable);
 
 /*
+ * For a chain another process writes (vigild watching the command
+ * line's chain): the next entry that is whole on disk, 1; 0 when there
+ * is none yet (a frame still being written is read again next time);
+ * new segments are picked up.  VG_EFORMAT as vg_audit_reader_next.
+ */
+VG_MUST_CHECK int vg_audit_reader_tail(struct vg_audit_reader *r,
+    struct vg_audit_record *rec);
+
+/*
  * Several chains read as one log: entries oldest first, ties broken by
  * chain name, each chain in its own order.  want (may be NULL: every
  * chain) picks the chains of audit_dir (vault/audit) to read.

@@ -39,6 +39,9 @@ struct detector {
 	struct vg_vault *vault;		/* this thread's handle */
 	struct vg_detect *d;
 	struct vg_audit_reader *r;	/* the node's chain, followed */
+	struct vg_audit_reader *cli;	/* the command line's, tailed for
+					 * reinstates made there */
+	uint64_t cli_skip;		/* its entries folded at start */
 	struct vg_alert_sinks *sinks;	/* NULL: none configured */
 	unsigned char (*honey)[VG_IDBYTES];
 	size_t nhoney;
@@ -167,6 +170,40 @@ drain(struct detector *dt)
 	return 0;
 }
 
+/* Reinstates (and any containment) written by the command line while
+ * vigild runs: that chain is another process's, read as it grows. */
+static void
+tail_cli(struct detector *dt)
+{
+	struct server *s = dt->s;
+	char dir[4200];
+	int rc;
+
+	if (dt->cli == NULL) {
+		snprintf(dir, sizeof(dir), "%s/audit/cli", s->cfg.dir);
+		if (vg_audit_reader_open(dir, &dt->cli) != 0)
+			return;		/* no such chain yet */
+	}
+	while ((rc = vg_audit_reader_tail(dt->cli, &dt->rec)) == 1) {
+		if (dt->cli_skip > 0) {
+			dt->cli_skip--;		/* folded at start */
+			continue;
+		}
+		if (vg_contain_fold(s->contain, &dt->rec) != 0)
+			log_event(s, "error", "containment map out of memory",
+			    NULL);
+	}
+	if (rc < 0) {
+		log_event(s, "error", "the command line's audit chain cannot "
+		    "be read; reinstates made there wait for a restart",
+		    "\"error\":\"%s\"", vg_audit_reader_error(dt->cli, NULL,
+		    NULL, NULL));
+		vg_audit_reader_close(dt->cli);
+		dt->cli = NULL;
+		dt->cli_skip = UINT64_MAX;	/* never again this run */
+	}
+}
+
 static void *
 run(void *arg)
 {
@@ -177,6 +214,8 @@ run(void *arg)
 		if (drain(dt) != 0)
 			break;	/* a damaged chain: logged; reveals go on,
 				 * /healthz says so */
+		if (dt->cli_skip != UINT64_MAX)
+			tail_cli(dt);
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
@@ -202,20 +241,25 @@ all_chains(void *ctx, const char *chain)
 /* Containment is a fold over every chain, the command line's included
  * (a reinstate made there counts). */
 static int
-fold_containment(struct server *s, char *err, size_t cap)
+fold_containment(struct server *s, uint64_t *cli_entries, char *err,
+    size_t cap)
 {
 	const struct vg_audit_record *rec;
 	struct vg_audit_merge *m;
 	char dir[4200];
 	int rc;
 
+	*cli_entries = 0;
 	snprintf(dir, sizeof(dir), "%s/audit", s->cfg.dir);
 	rc = vg_audit_merge_open(dir, all_chains, NULL, &m, err, cap);
 	if (rc != 0)
 		return rc;
-	while ((rc = vg_audit_merge_next(m, &rec)) == 1)
+	while ((rc = vg_audit_merge_next(m, &rec)) == 1) {
+		if (strcmp(rec->node, "cli") == 0)
+			(*cli_entries)++;
 		if ((rc = vg_contain_fold(s->contain, rec)) != 0)
 			break;
+	}
 	if (rc < 0 && rc != VG_ENOMEM)
 		snprintf(err, cap, "%s", vg_audit_merge_error(m));
 	vg_audit_merge_close(m);
@@ -279,6 +323,7 @@ detector_free(struct detector *dt)
 		return;
 	vg_alert_sinks_close(dt->sinks);
 	vg_audit_reader_close(dt->r);
+	vg_audit_reader_close(dt->cli);
 	vg_detect_free(dt->d);
 	vg_honey_free(dt->honey);
 	vg_vault_close(dt->vault);
@@ -300,10 +345,12 @@ detector_start(struct server *s, char *err, size_t cap)
 		snprintf(err, cap, "out of memory");
 		return -1;
 	}
-	if (fold_containment(s, err, cap) != 0)
-		return -1;
 	if ((dt = calloc(1, sizeof(*dt))) == NULL) {
 		snprintf(err, cap, "out of memory");
+		return -1;
+	}
+	if (fold_containment(s, &dt->cli_skip, err, cap) != 0) {
+		free(dt);
 		return -1;
 	}
 	dt->s = s;

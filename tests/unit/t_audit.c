@@ -1188,6 +1188,76 @@ count_note(void *ctx, const char *note, size_t len)
 	return 0;
 }
 
+/* Reading a chain while it is written: vg_audit_reader_follow (up to
+ * the writer's durable size) and vg_audit_reader_tail (whole frames
+ * only, for another process's chain), across segments, and a frame cut
+ * short at the end read again once it is whole. */
+static void
+test_follow_tail(void)
+{
+	char v[PATH_MAX], cd[PATH_MAX], seg[PATH_MAX], names[64][64];
+	static struct vg_audit_record rec;
+	struct vg_audit_reader *rf = NULL, *rt = NULL;
+	struct vg_audit_status st;
+	struct vg_audit_opts o;
+	struct vg_audit *a;
+	uint64_t nf = 0, nt = 0, good = 1, last_f = 0, last_t = 0;
+	int round, rc, fd, nseg;
+
+	tdir(v, sizeof(v), "follow");
+	chain_dir(cd, sizeof(cd), v, "cli");
+	opts_init(&o, v, "cli");
+	o.segment_bytes = 4096;
+	if ((a = open_log(&o)) == NULL) {
+		ok(0, "open");
+		return;
+	}
+	ok(vg_audit_reader_open(cd, &rf) == 0 &&
+	    vg_audit_reader_open(cd, &rt) == 0, "two readers on a live chain");
+	for (round = 0; round < 6 && rf != NULL && rt != NULL; round++) {
+		good &= append_n(a, 5, round * 40, 40) == 0;
+		vg_audit_status(a, &st);
+		while ((rc = vg_audit_reader_follow(rf, &rec, st.size)) == 1) {
+			good &= rec.seq == nf;
+			nf++;
+			last_f = rec.seq;
+		}
+		good &= rc == 0;
+		while ((rc = vg_audit_reader_tail(rt, &rec)) == 1) {
+			good &= rec.seq == nt;
+			nt++;
+			last_t = rec.seq;
+		}
+		good &= rc == 0;
+	}
+	nseg = segments(cd, names, 64);
+	ok(good && nf == 240 && nt == 240 && last_f == 239 && last_t == 239,
+	    "follow and tail each read 240 entries in order as they were "
+	    "written, across %d segments", nseg);
+	is_int(vg_audit_reader_follow(rf, &rec, 240), 0, "follow: nothing "
+	    "past the durable size");
+	/* A frame cut short at the end (the writer mid-write): tail waits. */
+	path_in(seg, sizeof(seg), cd, names[nseg > 0 ? nseg - 1 : 0]);
+	fd = open(seg, O_WRONLY | O_APPEND);
+	ok(fd >= 0 && write(fd, "VE\x40\x00", 4) == 4, "4 bytes of a frame "
+	    "appended behind the writer's back");
+	is_int(vg_audit_reader_tail(rt, &rec), 0, "tail: a partial frame is "
+	    "not an entry yet");
+	is_int(vg_audit_reader_tail(rt, &rec), 0, "and stays so (no error)");
+	ok(fd >= 0 && ftruncate(fd, file_size(seg) - 4) == 0, "the partial "
+	    "bytes go (as the writer's next write would complete them)");
+	if (fd >= 0)
+		close(fd);
+	good = append_n(a, 5, 240, 3) == 0;
+	rc = vg_audit_reader_tail(rt, &rec);
+	ok(good && rc == 1 && rec.seq == 240, "tail reads the next whole "
+	    "entry from where the partial one began (seq %llu)",
+	    (unsigned long long)rec.seq);
+	vg_audit_reader_close(rf);
+	vg_audit_reader_close(rt);
+	is_int(vg_audit_close(a), 0, "close");
+}
+
 static void
 test_checkpoints(void)
 {
@@ -2301,6 +2371,7 @@ main(int argc, char **argv)
 	test_concurrent();
 	test_async();
 	test_segments();
+	test_follow_tail();
 	test_checkpoints();
 	test_fail_closed();
 	test_fail_closed_checkpoint();
