@@ -158,10 +158,10 @@ const struct vg_cmd vg_cmds[] = {
 	  "([a-z0-9_-]{1,64}).  It is audited on the cli chain as alert.ack\n"
 	  "(detail alert=ID,by=WHO[,reason=CODE]) before the alert changes;\n"
 	  "an unknown or already acknowledged alert is audited as a denial\n"
-	  "and is exit status 2.  Acknowledging does not lift a containment:\n"
-	  "vigil principal reinstate or POST /v1/principals/ID/reinstate\n"
-	  "does.  Alerts name principals and audit entries only, never a\n"
-	  "customer's data.\n" },
+	  "and is exit status 2.  Acknowledging does not lift a containment;\n"
+	  "a reinstate does (POST /v1/principals/ID/reinstate at once;\n"
+	  "vigil principal reinstate when vigild next starts).  Alerts name\n"
+	  "principals and audit entries only, never a customer's data.\n" },
 	{ "honey", cmd_honey, "plant honeytoken records and count them",
 	  "usage: vigil honey plant DIR --count N [--seed S]\n"
 	  "       vigil honey status DIR [--json]\n"
