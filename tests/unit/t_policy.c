@@ -233,7 +233,7 @@ test_parse_errors(void)
 	    "p.yaml:4:23: roles.agent.actions: unknown action \"reveel\" "
 	    "(expected lookup, view, reveal, customer_create, case_open, "
 	    "case_self_open, case_assign, case_close, case_read, approve, "
-	    "principal_read, principal_admin or audit_read)");
+	    "principal_read, principal_admin, audit_read or alerts)");
 	CHECK_ERROR("action twice", HEAD "    actions:\n      - view\n"
 	    "      - view\n",
 	    "p.yaml:6:9: roles.agent.actions: action \"view\" listed twice");
