@@ -93,6 +93,7 @@ int cmd_principal(int argc, char **argv, struct vg_cli *cli);
 int cmd_policy(int argc, char **argv, struct vg_cli *cli);
 int cmd_honey(int argc, char **argv, struct vg_cli *cli);
 int cmd_detect(int argc, char **argv, struct vg_cli *cli);
+int cmd_alerts(int argc, char **argv, struct vg_cli *cli);
 int cmd_gen_customers(int argc, char **argv, struct vg_cli *cli);
 int cmd_audit(int argc, char **argv, struct vg_cli *cli);
 int cmd_audit_tail(int argc, char **argv, struct vg_cli *cli);

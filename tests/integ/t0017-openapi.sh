@@ -329,6 +329,24 @@ cp r/proof.b proof.json
 vg audit check-proof proof.json --key "$(sed -n 's/.*"verifier_key":"\([^"]*\)".*/\1/p' r/checkpoint.b)"
 exit_is 0 "the served proof checks with vigil audit check-proof and the served key"
 
+# The alerts routes (no alert here: tests/integ/detect_e2e.py checks
+# real alert rows against the document).
+req alerts 200 sec GET /v1/alerts
+has "$(body alerts)" '"next_before":null' "an empty list has next_before null"
+req alerts_page 200 sec GET "/v1/alerts?state=open&severity=high&limit=5&before=1"
+req alerts_denied 403 agent GET /v1/alerts
+req alerts_bad 400 sec GET "/v1/alerts?severity=urgent"
+req alerts_unknown_key 400 sec GET "/v1/alerts?sort=time"
+req alert_unknown 404 sec GET /v1/alerts/al_0000000000000000
+req alert_bad_id 404 - GET /v1/alerts/al_nope
+req alert_denied 403 agent GET /v1/alerts/al_0000000000000000
+req alert_ack_unknown 404 sec POST /v1/alerts/al_0000000000000000/ack
+REQ_CT=$J REQ_BODY='{"reason":"Not A Code"}'
+req alert_ack_bad 400 sec POST /v1/alerts/al_0000000000000000/ack
+unset REQ_BODY
+REQ_CT=''
+req alert_ack_denied 403 agent POST /v1/alerts/al_0000000000000000/ack
+
 req healthz 200 - GET /healthz
 req metrics 200 - GET /metrics
 has "$(body metrics)" 'vigil_http_requests_total{route="customer_reveal",status="200"}' \

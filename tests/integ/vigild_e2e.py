@@ -25,6 +25,14 @@ with SIGTERM:
 Then: every route reached (with a wrong role where protected), and every
 allowed reveal matched to exactly one audit entry by its request id.
 Known bugs are "not ok ... # TODO bug: ..." lines.
+
+Every daemon here runs with the detector's containment off (NO_CONTAIN:
+`detect: {medium: none, ...}`): these tests' agents probe, get refused
+and break glass on purpose, which the detector rightly contains, and a
+contained agent would fail the broker's checks that follow.  Alerts are
+still raised and stored (one honeytoken lookup makes sure of one, for
+the /v1/alerts routes); tests/integ/detect_e2e.py tests detection and
+containment.
 """
 
 import csv
@@ -59,6 +67,9 @@ FAILIO = os.path.join(TESTS_BIN, "libfailio.so")
 SLOW = 3.0 if SAN else 1.0          # time scale for waits
 NCONC = 300 if SAN else 1000         # concurrent connections
 PHONE_PROBE = "13912345678"          # a phone number never stored
+HONEY_SEED = 77                     # the one honeytoken record's seed
+# vigild configuration: alerts raised and stored, nobody contained.
+NO_CONTAIN = "detect: {medium: none, high: none, critical: none}\n"
 HOST = "127.0.0.1"
 
 # -----------------------------------------------------------------------------
@@ -128,6 +139,9 @@ ROUTE_NAMES = {
     ("POST", "/v1/principals/{id}/reinstate"): "principal_reinstate",
     ("GET", "/v1/audit/checkpoint"): "audit_checkpoint",
     ("GET", "/v1/audit/proof"): "audit_proof",
+    ("GET", "/v1/alerts"): "alert_list",
+    ("GET", "/v1/alerts/{id}"): "alert_get",
+    ("POST", "/v1/alerts/{id}/ack"): "alert_ack",
 }
 # Routes open to every caller (or every authenticated one).
 UNPROTECTED = {"healthz", "metrics", "openapi", "audit_checkpoint"}
@@ -460,7 +474,8 @@ roles:
       customers: {{hour: 50, day: 200, month: 3000}}
   security:
     actions: [lookup, view, reveal, case_open, case_assign, case_close,
-              case_read, principal_read, principal_admin, audit_read]
+              case_read, principal_read, principal_admin, audit_read,
+              alerts]
     reveal:
       purposes:
         investigation: [name, phone, email, account_id, address]
@@ -635,6 +650,15 @@ class Suite:
         run(VIGIL, "import", "--quiet", self.v, csvf)
         with open(csvf, newline="", encoding="utf-8") as f:
             self.rows = list(csv.DictReader(f))
+        # One honeytoken record, known by its seed: a lookup of it is a
+        # critical alert, for the /v1/alerts routes.
+        run(VIGIL, "honey", "plant", self.v, "--count", "1", "--seed",
+            str(HONEY_SEED))
+        hcsv = os.path.join(self.t, "honey.csv")
+        run(VIGIL, "gen-customers", "--count", "1", "--seed",
+            str(HONEY_SEED), "--out", hcsv)
+        with open(hcsv, newline="", encoding="utf-8") as f:
+            self.honey_phone = list(csv.DictReader(f))[0]["phone"]
         for pid, role, kind in (
                 ("ingest1", "ingest", "system"),
                 ("tk1", "ticketing", "system"),
@@ -650,7 +674,8 @@ class Suite:
                 ("ag_sus", "agent", "employee"),
                 ("ag_cli", "agent", "employee"),
                 ("ag_rev", "agent", "employee"),
-                ("ag_conc", "agent", "employee")):
+                ("ag_conc", "agent", "employee"),
+                ("ag_honey", "agent", "employee")):
             self.add_principal(pid, role, kind)
         # Shifts around the current UTC hour: one that holds now, one
         # that starts 2 hours from now.
@@ -668,7 +693,8 @@ class Suite:
         self.pol = os.path.join(self.t, "policy.yaml")
         write(self.pol, policy_text())
         self.cfg1 = os.path.join(self.t, "d1.yaml")
-        write(self.cfg1, "limits:\n  body_bytes: 2048\n  header_bytes: 1024\n")
+        write(self.cfg1, "limits:\n  body_bytes: 2048\n  header_bytes: 1024\n"
+              + NO_CONTAIN)
         p = run(VIGILD, "--dir", self.v, "--policy", self.pol, "--check",
                 check=False)
         is_(p.returncode, 0, "vigild --check accepts the test policy",
@@ -733,6 +759,7 @@ class Suite:
         self.no_echo()
         self.principals()
         self.audit_routes()
+        self.alert_routes()
         self.metrics_d1()
         self.reload()
         self.concurrency()
@@ -1862,6 +1889,43 @@ class Suite:
                      key=self.k("adm1")), 404, "not_found",
                "suspending an unknown principal: 404")
 
+    def alert_routes(self):
+        """The /v1/alerts routes on a real alert: ag_honey looks up the
+        honeytoken record (containment is off here, NO_CONTAIN)."""
+        c = self.c
+        r = c.req("POST", "/v1/lookup", {"phone": self.honey_phone},
+                  key=self.k("ag_honey"))
+        is_(r.status, 200, "ag_honey looks up the honeytoken record's phone")
+        end = time.monotonic() + 5 * SLOW
+        rows = []
+        while not rows and time.monotonic() < end:
+            r = c.req("GET", "/v1/alerts?principal=ag_honey&severity=critical",
+                      key=self.k("sec1"))
+            rows = (r.json or {}).get("alerts", []) if r.status == 200 else []
+            time.sleep(0.05)
+        ok(len(rows) == 1 and rows[0]["alert"]["rule"]["name"] ==
+           "honeytoken" and rows[0]["state"] == "open",
+           "GET /v1/alerts as security: the honeytoken alert, open", r.show())
+        if not rows:
+            return
+        aid = rows[0]["id"]
+        r = c.req("GET", "/v1/alerts/" + aid, key=self.k("sec1"))
+        ok(r.status == 200 and r.json["id"] == aid, "GET /v1/alerts/{id}: 200",
+           r.show())
+        r = c.req("POST", "/v1/alerts/%s/ack" % aid, key=self.k("sec1"))
+        ok(r.status == 200 and r.json["state"] == "acked" and
+           r.json["acked_by"] == "sec1", "POST /v1/alerts/{id}/ack: 200, acked",
+           r.show())
+        err_is(c.req("POST", "/v1/alerts/%s/ack" % aid, key=self.k("sec1")),
+               409, "alert_already_acked", "again: 409 alert_already_acked")
+        for m, path in (("GET", "/v1/alerts"), ("GET", "/v1/alerts/" + aid),
+                        ("POST", "/v1/alerts/%s/ack" % aid)):
+            err_is(c.req(m, path, key=self.k("adm1")), 403, "role_not_allowed",
+                   "%s %s as admin: 403" % (m, path.replace(aid, "{id}")))
+        r = c.req("GET", "/v1/principals/ag_honey", key=self.k("sec1"))
+        is_((r.json or {}).get("containment"), {"level": "none"},
+            "with detect: none, nobody is contained")
+
     def audit_routes(self):
         c = self.c
         end = time.monotonic() + 5 * SLOW
@@ -2194,7 +2258,7 @@ class Suite:
                   "certificate", p.stderr[-500:]):
             return
         cfg = os.path.join(self.t, "d2.yaml")
-        write(cfg, "audit:\n  batch_us: 100000\n")
+        write(cfg, "audit:\n  batch_us: 100000\n" + NO_CONTAIN)
         d = start_daemon("D2 (TLS, the same vault) starts", self.t, self.v,
                          self.pol, config=cfg, tls=(cert, key))
         is_(d.tls, True, "D2 logs tls: true")
@@ -2309,7 +2373,7 @@ class Suite:
     def d3_limits(self):
         cfg = os.path.join(self.t, "d3.yaml")
         write(cfg, "limits:\n  connections: 10\n  request_timeout: 1s\n"
-              "metrics: {public: false}\n")
+              "metrics: {public: false}\n" + NO_CONTAIN)
         pol = os.path.join(self.t, "policy-ttl.yaml")
         write(pol, policy_text(case_ttl="2s", approval_ttl="2s"))
         d = start_daemon("D3 (connections 10, request_timeout 1s, case_ttl "
@@ -2645,7 +2709,7 @@ class Suite:
                 "case.read", "case.assign", "case.close", "approval.read",
                 "approval.approve", "approval.reject", "principal.read",
                 "principal.suspend", "principal.reinstate", "audit.proof",
-                "policy.load"}
+                "policy.load", "alert.list", "alert.read", "alert.ack"}
         ok(want <= actions, "every audited action of the API is in the "
            "log", "missing: %r" % sorted(want - actions))
         loads = [e.get("vigil.detail", "") for e in all_e
@@ -2676,8 +2740,10 @@ class Suite:
                 os.environ.get("ASAN_OPTIONS", "")
         pol = os.path.join(self.t, "policy4.yaml")
         write(pol, policy_text())
+        cfg4 = os.path.join(self.t, "d4.yaml")
+        write(cfg4, NO_CONTAIN)
         d = start_daemon("D4 (failio preloaded) starts", self.t, self.v4, pol,
-                         env=env)
+                         config=cfg4, env=env)
         self.c = Client(d.port)
         row = self.rows[0]
         case = self.open_case(self.cus[0], "ag1")
@@ -2745,7 +2811,7 @@ class Suite:
         # Reopened, the log is whole again and the failed reveal left no
         # allow entry.
         d = start_daemon("D4 restarts with the audit log writable", self.t,
-                         self.v4, pol, env=env)
+                         self.v4, pol, config=cfg4, env=env)
         self.c = Client(d.port)
         r = self.reveal("ag1", self.cus[0], ["phone"], "support", case)
         is_(r.status, 200, "after the restart a reveal is 200 again")

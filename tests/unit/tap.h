@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A minimal TAP producer for unit tests: ok(), is_int(), is_str(),
- * is_mem() and done_testing().  Each test program prints "ok N - what" or
+ * is_mem() and done_testing(), and tap_todo for known bugs.  Each test program prints "ok N - what" or
  * "not ok N - what" per check and the plan "1..N" at the end; tests/run.sh
  * counts them.  Header-only so that every t_<module>.c stays one file.
  */
@@ -15,6 +15,10 @@
 
 static int tap_count;
 static int tap_failed;
+/* Set around a check that fails because of a known, reported bug: its
+ * line then ends "# TODO <why>" and does not fail the program (as
+ * TODO="bug: ..." does in tests/integ/lib.sh).  NULL: none. */
+static const char *tap_todo;
 
 static void tap_vok(int pass, const char *file, int line, const char *fmt,
     va_list ap) __attribute__((format(printf, 4, 0)));
@@ -25,9 +29,12 @@ tap_vok(int pass, const char *file, int line, const char *fmt, va_list ap)
 	tap_count++;
 	printf("%sok %d - ", pass ? "" : "not ", tap_count);
 	vprintf(fmt, ap);
+	if (tap_todo != NULL)
+		printf(" # TODO %s", tap_todo);
 	printf("\n");
 	if (!pass) {
-		tap_failed++;
+		if (tap_todo == NULL)
+			tap_failed++;
 		printf("#   failed at %s:%d\n", file, line);
 	}
 	fflush(stdout);
