@@ -50,6 +50,39 @@ print_alert(void *ctx, const struct vg_alert *a)
 	    a->principal, a->rule, a->summary);
 }
 
+/* "medium=step_up,high=suspend,critical=suspend" (any subset) into t:
+ * the levels vigild's `detect:` configuration gives, so the replay's
+ * alerts say what vigild did.  0 or -1. */
+static int
+parse_levels(const char *s, struct vg_detect_tuning *t)
+{
+	char buf[128], *save = NULL, *kv;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, strlen(s) + 1);
+	for (kv = strtok_r(buf, ",", &save); kv != NULL;
+	    kv = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(kv, '=');
+		int lv;
+
+		if (v == NULL)
+			return -1;
+		*v++ = '\0';
+		if ((lv = (int)vg_contain_from_name(v)) < 0)
+			return -1;
+		if (strcmp(kv, "medium") == 0)
+			t->on_medium = (enum vg_contain)lv;
+		else if (strcmp(kv, "high") == 0)
+			t->on_high = (enum vg_contain)lv;
+		else if (strcmp(kv, "critical") == 0)
+			t->on_critical = (enum vg_contain)lv;
+		else
+			return -1;
+	}
+	return 0;
+}
+
 static double
 mono(void)
 {
@@ -66,11 +99,13 @@ replay(int argc, char **argv, struct vg_cli *cli)
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "containment", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct out o;
 	struct vg_detect_opts dopts;
+	struct vg_detect_tuning tu;
 	struct vg_detect_stats st;
 	struct vg_vault *v = NULL;
 	unsigned char (*honey)[VG_IDBYTES] = NULL;
@@ -81,6 +116,7 @@ replay(int argc, char **argv, struct vg_cli *cli)
 	int c, rc, status;
 
 	o.json = cli->json;
+	vg_detect_tuning_default(&tu);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
@@ -96,6 +132,13 @@ replay(int argc, char **argv, struct vg_cli *cli)
 			break;
 		case 'j':
 			o.json = true;
+			break;
+		case 'c':
+			if (parse_levels(optarg, &tu) != 0)
+				return cli_usage(cli, "--containment: expected "
+				    "LEVEL=ACTION[,...] with LEVEL medium, high "
+				    "or critical and ACTION none, step_up or "
+				    "suspend: %s", optarg);
 			break;
 		case 'h':
 			return cli_help(cli);
@@ -120,6 +163,7 @@ replay(int argc, char **argv, struct vg_cli *cli)
 	dopts.directory_ctx = v;
 	dopts.honey = (const unsigned char (*)[VG_IDBYTES])honey;
 	dopts.nhoney = nhoney;
+	dopts.tuning = &tu;
 	t0 = mono();
 	rc = vg_detect_replay(argv[optind], &dopts, from, to, print_alert, &o,
 	    &st, err, sizeof(err));

@@ -119,6 +119,7 @@ const struct vg_cmd vg_cmds[] = {
 	  "bad file is refused and vigild keeps its current policy.\n" },
 	{ "detect", cmd_detect, "replay the audit log through the detector",
 	  "usage: vigil detect replay DIR [--from T] [--to T] [--json]\n"
+	  "                          [--containment LEVEL=ACTION,...]\n"
 	  "\n"
 	  "Feeds every vigild chain of DIR's audit log, merged by time,\n"
 	  "through the insider-threat detector, with the vault's principal\n"
@@ -128,8 +129,10 @@ const struct vg_cmd vg_cmds[] = {
 	  "one JSON line vigild stores and sends to its sinks.  --from and\n"
 	  "--to (RFC 3339 or unix seconds) keep the alerts in [from, to);\n"
 	  "the fold starts 31 days before --from so every window is full.\n"
-	  "A summary goes to stderr.  docs/DETECTION.md says what is\n"
-	  "counted and how it is scored.\n" },
+	  "--containment gives the actions vigild's `detect:` configuration\n"
+	  "gives (default medium=step_up,high=suspend,critical=suspend), so\n"
+	  "the alerts say what vigild did.  A summary goes to stderr.\n"
+	  "docs/DETECTION.md says what is counted and how it is scored.\n" },
 	{ "alerts", cmd_alerts, "list, show and acknowledge the detector's alerts",
 	  "usage: vigil alerts list DIR [--principal ID] [--state open|acked]\n"
 	  "                         [--severity low|medium|high|critical]\n"

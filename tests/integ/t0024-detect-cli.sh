@@ -22,6 +22,13 @@ has "$ERR" "--from: not a time" "it says which option"
 vg detect replay v --from 2026-02-01 --to 2026-01-01
 exit_is 1 "--from after --to: exit 1"
 has "$ERR" "--from must be before --to" "it says so"
+vg detect replay v --containment medium=none,high=step_up,critical=suspend
+exit_is 0 "--containment with all three levels: exit 0"
+vg detect replay v --containment high=jail
+exit_is 1 "--containment with an unknown action: exit 1"
+has "$ERR" "--containment: expected" "it says what is expected"
+vg detect replay v --containment low=none
+exit_is 1 "--containment with an unknown level: exit 1"
 vg detect replay
 exit_is 1 "no directory: exit 1"
 vg detect replay nosuch
