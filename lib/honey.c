@@ -417,6 +417,58 @@ vg_honey_load(struct vg_vault *v, const char *vault_dir,
 	return rc;
 }
 
+int
+vg_honey_adopt(struct vg_vault *v, const char *vault_dir,
+    const unsigned char (*add)[VG_IDBYTES], size_t n, char *err,
+    size_t errcap)
+{
+	unsigned char (*ids)[VG_IDBYTES] = NULL, (*all)[VG_IDBYTES];
+	size_t have = 0, k, i;
+	int rc;
+
+	if (n == 0 || n > VG_HONEY_MAX) {
+		snprintf(err, errcap, "between 1 and %d records", VG_HONEY_MAX);
+		return VG_EINVAL;
+	}
+	rc = set_read(v, vault_dir, &ids, &have, err, errcap);
+	if (rc != 0)
+		return rc;
+	if (have + n > VG_HONEY_MAX) {
+		vg_honey_free(ids);
+		snprintf(err, errcap, "more than %d honey records", VG_HONEY_MAX);
+		return VG_ETOOBIG;
+	}
+	all = sodium_malloc((have + n) * VG_IDBYTES);
+	if (all == NULL) {
+		vg_honey_free(ids);
+		return VG_ENOMEM;
+	}
+	if (have > 0)
+		memcpy(all, ids, have * VG_IDBYTES);
+	memcpy(all + have, add, n * VG_IDBYTES);
+	vg_honey_free(ids);
+	k = have + n;
+	/* Every adopted id must be a stored customer. */
+	i = k;
+	rc = keep_present(v, all + have, &n);
+	if (rc == 0 && have + n != i) {
+		snprintf(err, errcap, "%zu of the records are not in the vault",
+		    i - have - n);
+		rc = VG_ENOTFOUND;
+	}
+	if (rc == 0) {
+		qsort(all, k, VG_IDBYTES, id_cmp);
+		for (i = 1, n = 1; i < k; i++)
+			if (memcmp(all[i], all[n - 1], VG_IDBYTES) != 0)
+				memcpy(all[n++], all[i], VG_IDBYTES);
+		rc = set_write(v, vault_dir, (const unsigned char (*)
+		    [VG_IDBYTES])all, n, err, errcap);
+	}
+	sodium_memzero(all, k * VG_IDBYTES);
+	sodium_free(all);
+	return rc;
+}
+
 void
 vg_honey_free(unsigned char (*ids)[VG_IDBYTES])
 {

@@ -73,6 +73,18 @@ VG_MUST_CHECK int vg_honey_plant(struct vg_vault *v, const char *vault_dir,
 VG_MUST_CHECK int vg_honey_load(struct vg_vault *v, const char *vault_dir,
     unsigned char (**ids)[VG_IDBYTES], size_t *n, char *err, size_t errcap);
 
+/*
+ * Adds n customers already in the vault to the honeytoken set: for a
+ * synthetic world (vigil demo) whose own generator decided which of its
+ * customers are honey, imported like the others.  Never for real
+ * customers: a honeytoken must be a record no legitimate work touches.
+ * Returns 0, VG_ENOTFOUND (an id is not a stored customer: nothing
+ * changes), VG_EINVAL, VG_ETOOBIG or an error of the set's file.
+ */
+VG_MUST_CHECK int vg_honey_adopt(struct vg_vault *v, const char *vault_dir,
+    const unsigned char (*ids)[VG_IDBYTES], size_t n, char *err,
+    size_t errcap);
+
 /* Wipes and frees what vg_honey_load() returned.  NULL is a no-op. */
 void vg_honey_free(unsigned char (*ids)[VG_IDBYTES]);
 

@@ -752,6 +752,69 @@ out:
 	vg_vault_close(v);
 }
 
+/* A synthetic world's own honeytokens: records imported like the others,
+ * then adopted into the set. */
+static void
+test_adopt(void)
+{
+	unsigned char (*ids)[VG_IDBYTES] = NULL, mine[4][VG_IDBYTES];
+	unsigned char ghost[1][VG_IDBYTES];
+	struct vg_gen_customer c;
+	struct vg_input in;
+	struct vg_reject rej;
+	char dir[PATH_MAX], err[VG_ERRMSG_MAX] = "";
+	struct vg_gen *g = vg_gen_new(42);
+	struct vg_vault *v;
+	size_t n = 0, i, found = 0;
+	int rc, k, good = 1;
+
+	if (g == NULL || (v = new_vault("adopt", NULL, dir, sizeof(dir))) ==
+	    NULL) {
+		vg_gen_free(g);
+		return;
+	}
+	for (k = 0; k < 20; k++) {
+		unsigned char id[VG_IDBYTES];
+
+		vg_gen_next(g, &c);
+		gen_input(&c, 0x3f, &in);
+		good &= vg_vault_add(v, &in, id, &rej) == 0;
+		if (k % 5 == 0)
+			memcpy(mine[k / 5], id, VG_IDBYTES);
+	}
+	ok(good, "20 customers added");
+	rc = vg_honey_adopt(v, dir, (const unsigned char (*)[VG_IDBYTES])mine,
+	    3, err, sizeof(err));
+	ok(rc == 0, "three of them adopted as honeytokens (%s)",
+	    rc != 0 ? err : "ok");
+	rc = vg_honey_load(v, dir, &ids, &n, err, sizeof(err));
+	for (i = 0; rc == 0 && i < 3; i++)
+		found += vg_honey_contains((const unsigned char (*)
+		    [VG_IDBYTES])ids, n, mine[i]);
+	ok(rc == 0 && n == 3 && found == 3, "the set holds exactly them");
+	vg_honey_free(ids);
+	ids = NULL;
+	randombytes_buf(ghost[0], VG_IDBYTES);
+	memcpy(mine[3], ghost[0], VG_IDBYTES);
+	rc = vg_honey_adopt(v, dir, (const unsigned char (*)[VG_IDBYTES])
+	    &mine[2], 2, err, sizeof(err));
+	is_int(rc, VG_ENOTFOUND, "an id that is no customer: VG_ENOTFOUND");
+	ok(strstr(err, "not in the vault") != NULL, "and says so: %s", err);
+	rc = vg_honey_load(v, dir, &ids, &n, err, sizeof(err));
+	ok(rc == 0 && n == 3, "the set is unchanged (%zu)", n);
+	vg_honey_free(ids);
+	ids = NULL;
+	rc = vg_honey_adopt(v, dir, (const unsigned char (*)[VG_IDBYTES])mine,
+	    2, err, sizeof(err));
+	rc = rc == 0 ? vg_honey_load(v, dir, &ids, &n, err, sizeof(err)) : rc;
+	ok(rc == 0 && n == 3, "adopting ones already there adds nothing");
+	vg_honey_free(ids);
+	is_int(vg_honey_adopt(v, dir, (const unsigned char (*)[VG_IDBYTES])mine,
+	    0, err, sizeof(err)), VG_EINVAL, "none: VG_EINVAL");
+	vg_gen_free(g);
+	vg_vault_close(v);
+}
+
 /*-----------------------------------------------------------------------------
  * The set file
  */
@@ -969,6 +1032,7 @@ main(void)
 	test_spread();
 	test_history();
 	test_fields();
+	test_adopt();
 	test_set_file();
 	test_same_key();
 	test_rollback();
