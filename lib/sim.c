@@ -1009,6 +1009,7 @@ case_step(struct vg_sim *w, uint32_t cref, int64_t t, struct vg_sim_action *a)
 		a->kind = VG_SIM_CASE_OPEN;
 		a->assignee = c->actor;
 		a->self_opened = true;
+		a->theft = (c->flags & CF_THEFT) != 0;
 		scopy(a->channel, sizeof(a->channel),
 		    channel_name[c->channel]);
 		break;

@@ -263,6 +263,8 @@ emit(struct run *r, int64_t t_ns, const char *who, const char *action,
 	scopy(rec->client, sizeof(rec->client), "sim");
 	scopy(rec->detail, sizeof(rec->detail), detail);
 	r->rep->entries++;
+	if (r->o->record != NULL)
+		r->o->record(r->o->record_ctx, rec);
 	if ((rc = vg_detect_feed(r->d, rec)) != 0 && r->err == 0)
 		r->err = rc;
 	drain(r);

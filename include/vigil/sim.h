@@ -231,6 +231,9 @@ typedef void (*vg_sim_alert_fn)(void *ctx, const struct vg_alert *a,
 /* Called after each action with its outcome. */
 typedef void (*vg_sim_action_fn)(void *ctx, const struct vg_sim_action *a,
     enum vg_sim_result r);
+/* Called with each audit record, as it is fed to the detector (seq,
+ * time and the fields above leaf are set; borrowed for the call). */
+typedef void (*vg_sim_record_fn)(void *ctx, const struct vg_audit_record *r);
 
 struct vg_sim_run_opts {
 	const char *policy;		/* YAML text; NULL: vg_sim_policy_text */
@@ -245,6 +248,8 @@ struct vg_sim_run_opts {
 	void *alert_ctx;
 	vg_sim_action_fn action;	/* may be NULL */
 	void *action_ctx;
+	vg_sim_record_fn record;	/* may be NULL */
+	void *record_ctx;
 };
 
 /* Per insider, after the run (times are unix ns, 0 when none). */
