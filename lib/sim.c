@@ -279,7 +279,7 @@ vg__sim_push(struct vg_sim *w, int64_t t, uint32_t kind, uint32_t who,
 		struct ev *nh = realloc(w->h, nc * sizeof(*nh));
 
 		if (nh == NULL)
-			return VG_ENOMEM;
+			return w->err = VG_ENOMEM;
 		w->h = nh;
 		w->hcap = nc;
 	}
@@ -869,8 +869,10 @@ vg__sim_case_new(struct vg_sim *w)
 		size_t nc = w->ccap ? w->ccap * 2 : 4096;
 		struct scase *c = realloc(w->c, nc * sizeof(*c));
 
-		if (c == NULL)
+		if (c == NULL) {
+			w->err = VG_ENOMEM;
 			return 0;
+		}
 		w->c = c;
 		w->ccap = nc;
 	}
@@ -1434,7 +1436,7 @@ vg_sim_next(struct vg_sim *w, struct vg_sim_action *a)
 
 	if (w->pending)
 		vg_sim_outcome(w, &w->act, VG_SIM_ERROR);
-	while (w->nh > 0) {
+	while (w->err == 0 && w->nh > 0) {
 		pop(w, &e);
 		memset(a, 0, sizeof(*a));
 		a->t_ns = e.t;
@@ -1460,14 +1462,14 @@ vg_sim_next(struct vg_sim *w, struct vg_sim_action *a)
 			got = system_step(w, e.who, e.t, a);
 			break;
 		}
-		if (!got)
+		if (!got || w->err != 0)
 			continue;
 		a->strategy = w->pt[a->principal].strategy;
 		w->act = *a;
 		w->pending = true;
 		return 1;
 	}
-	return 0;
+	return w->err;
 }
 
 /* Whether a is a theft that takes (or tries to take) a record. */

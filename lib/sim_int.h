@@ -189,6 +189,7 @@ struct vg_sim {
 	size_t nins;
 	uint32_t *ring_list;		/* the buyer's list */
 	size_t nring_list;
+	int err;			/* VG_ENOMEM once an event was lost */
 	/* The action waiting for its outcome. */
 	bool pending;
 	struct ev cur;

@@ -198,6 +198,7 @@ directory(void *ctx, const char *id, struct vg_principal *out)
  */
 
 static void drain(struct run *r);
+static bool staff(const struct vg_sim_principal *p);
 
 static void
 on_alert(void *ctx, const struct vg_alert *a)
@@ -260,7 +261,9 @@ emit(struct run *r, int64_t t_ns, const char *who, const char *action,
 	scopy(rec->case_id, sizeof(rec->case_id), case_id);
 	snprintf(rec->request_id, sizeof(rec->request_id), "sim-%llu",
 	    (unsigned long long)rec->seq);
-	scopy(rec->client, sizeof(rec->client), "sim");
+	/* The detector's own entries come from vigild itself. */
+	scopy(rec->client, sizeof(rec->client), strcmp(who, "detector") == 0 ?
+	    "vigild" : "sim");
 	scopy(rec->detail, sizeof(rec->detail), detail);
 	r->rep->entries++;
 	if (r->o->record != NULL)
@@ -340,6 +343,8 @@ drain(struct run *r)
 			r->rep->true_alerts++;
 		} else {
 			r->rep->false_alerts++;
+			if (p >= 0 && staff(&r->pt[p]))
+				r->rep->staff_false_alerts++;
 		}
 		memset(&s, 0, sizeof(s));
 		s.p = p;
@@ -899,8 +904,12 @@ summarise(struct run *r)
 
 		if (r->insiderish[i] || r->pt[i].strategy != VG_STRAT_NONE)
 			continue;
-		for (b = 0; b < 64; b++)
+		for (b = 0; b < 64; b++) {
 			rep->principal_days += (r->days[i] >> b) & 1;
+			if (staff(&r->pt[i]))
+				rep->staff_principal_days +=
+				    (r->days[i] >> b) & 1;
+		}
 	}
 	{
 		bool *hit = calloc(r->np, sizeof(*hit));
@@ -1100,7 +1109,7 @@ vg_sim_run(struct vg_sim *w, const struct vg_sim_run_opts *o,
 	r.rep = rep;
 	if ((rc = setup(&r, err, errcap)) != 0)
 		goto out;
-	while (r.err == 0 && vg_sim_next(w, &a) == 1) {
+	while (r.err == 0 && (rc = vg_sim_next(w, &a)) == 1) {
 		enum vg_sim_result res;
 
 		review(&r, a.t_ns);
@@ -1110,6 +1119,8 @@ vg_sim_run(struct vg_sim *w, const struct vg_sim_run_opts *o,
 		if (r.o->action != NULL)
 			r.o->action(r.o->action_ctx, &a, res);
 	}
+	if (rc < 0 && r.err == 0)
+		r.err = rc;
 	rc = r.err != 0 ? r.err : summarise(&r);
 out:
 	if (rc != 0 && errcap > 0 && err[0] == '\0')

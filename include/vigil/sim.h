@@ -185,8 +185,10 @@ const char *vg_sim_region(const struct vg_sim *w, uint32_t i);
 /* True when customer i is a honeytoken. */
 bool vg_sim_is_honey(const struct vg_sim *w, uint32_t i);
 
-/* The next action in time order: 1, or 0 once the horizon is reached.
- * An action left unanswered counts as VG_SIM_ERROR. */
+/* The next action in time order: 1, 0 once the horizon is reached, or
+ * VG_ENOMEM (the world could not grow; it stays stopped).  An action
+ * left unanswered counts as VG_SIM_ERROR.  A world is used by one
+ * thread at a time; different worlds may run in parallel. */
 int vg_sim_next(struct vg_sim *w, struct vg_sim_action *a);
 /* The outcome of action a (every action must be answered, in order). */
 void vg_sim_outcome(struct vg_sim *w, const struct vg_sim_action *a,
@@ -278,6 +280,9 @@ struct vg_sim_report {
 	uint64_t reinstated;		/* ... lifted by the review */
 	uint64_t principal_days;	/* legitimate principals active, by
 					 * day (local day) */
+	uint64_t staff_principal_days;	/* ... of them people (agents,
+					 * supervisors, security) */
+	uint64_t staff_false_alerts;	/* false alerts on people */
 	uint64_t legit_reveals;		/* allowed, legitimate work */
 	uint64_t legit_case_reveals;	/* ... of those under a case */
 	uint64_t legit_staff_reveals;	/* ... by people (not systems) */

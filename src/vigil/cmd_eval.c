@@ -53,6 +53,13 @@ struct ev_alert {
 	uint8_t sev;
 };
 
+/* False alerts by their top signal and the principal's role. */
+#define FSIG_MAX 32
+struct fsig {
+	char name[32];
+	uint64_t n[NROLE];
+};
+
 struct job {
 	int sc;
 	uint64_t seed;
@@ -63,6 +70,8 @@ struct job {
 	char (*ids)[VG_PRINCIPAL_ID_MAX + 1];	/* of the insiders */
 	bool *dismissed;
 	uint64_t false_by_role[NROLE];
+	struct fsig fsig[FSIG_MAX];
+	size_t nfsig;
 	/* Cumulative taken / would_take of its insiders, per hour. */
 	uint64_t *taken, *would;
 	size_t nhours, hour;
@@ -94,14 +103,39 @@ role_of(const char *role)
 	return R_OTHER;
 }
 
+/* Counts a false alert under name for role. */
+static void
+fsig_add(struct fsig *v, size_t *n, const char *name, int role, uint64_t by)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			break;
+	if (i == *n) {
+		if (*n == FSIG_MAX)
+			return;
+		memset(&v[i], 0, sizeof(v[i]));
+		snprintf(v[i].name, sizeof(v[i].name), "%s", name);
+		(*n)++;
+	}
+	v[i].n[role] += by;
+}
+
 static void
 on_alert(void *ctx, const struct vg_alert *a, int32_t p, bool truth)
 {
 	struct job *j = ctx;
 	struct ev_alert *e;
 
-	if (!truth && p >= 0 && (size_t)p < j->np)
-		j->false_by_role[role_of(j->pt[p].role)]++;
+	if (!truth && p >= 0 && (size_t)p < j->np) {
+		int role = role_of(j->pt[p].role);
+
+		j->false_by_role[role]++;
+		fsig_add(j->fsig, &j->nfsig, strcmp(a->rule, "peer_outlier") !=
+		    0 || a->nsignals == 0 ? a->rule : a->signal[0].name, role,
+		    1);
+	}
 	if (j->nal == j->alcap) {
 		size_t nc = j->alcap ? j->alcap * 2 : 64;
 		struct ev_alert *na = realloc(j->al, nc * sizeof(*na));
@@ -275,7 +309,10 @@ struct totals {
 	uint64_t staff_reveals, staff_case, legit_contained, reinstated;
 	uint64_t false_by_role[NROLE];
 	uint64_t quiet_false, quiet_days;
+	uint64_t staff_false, staff_days;
 	uint64_t entries;
+	struct fsig fsig[FSIG_MAX];
+	size_t nfsig;
 };
 
 static void
@@ -294,6 +331,8 @@ aggregate(struct job *jobs, size_t njobs, size_t nhours, struct agg *ag,
 		tt->true_alerts += j->rep.true_alerts;
 		tt->false_alerts += j->rep.false_alerts;
 		tt->principal_days += j->rep.principal_days;
+		tt->staff_false += j->rep.staff_false_alerts;
+		tt->staff_days += j->rep.staff_principal_days;
 		tt->legit_reveals += j->rep.legit_reveals;
 		tt->legit_case += j->rep.legit_case_reveals;
 		tt->staff_reveals += j->rep.legit_staff_reveals;
@@ -303,6 +342,14 @@ aggregate(struct job *jobs, size_t njobs, size_t nhours, struct agg *ag,
 		tt->entries += j->rep.entries;
 		for (i = 0; i < NROLE; i++)
 			tt->false_by_role[i] += j->false_by_role[i];
+		for (i = 0; i < j->nfsig; i++) {
+			int r;
+
+			for (r = 0; r < NROLE; r++)
+				if (j->fsig[i].n[r] > 0)
+					fsig_add(tt->fsig, &tt->nfsig,
+					    j->fsig[i].name, r, j->fsig[i].n[r]);
+		}
 		if (j->sc == SC_QUIET) {
 			tt->quiet_false += j->rep.false_alerts;
 			tt->quiet_days += j->rep.principal_days;
@@ -676,6 +723,9 @@ write_report(struct doc *d, struct job *jobs, size_t njobs, struct agg *ag,
 	    "| %.2f", per_1000(tt->false_alerts, tt->principal_days));
 	row(d, false, "... in the surge week alone | %.2f",
 	    per_1000(tt->quiet_false, tt->quiet_days));
+	row(d, false, "... on people alone (agents, supervisors, security: "
+	    "%llu principal-days) | %.2f", (unsigned long long)tt->staff_days,
+	    per_1000(tt->staff_false, tt->staff_days));
 	for (i = 0; i < NROLE; i++)
 		row(d, false, "false alerts on %ss | %llu", role_name[i],
 		    (unsigned long long)tt->false_by_role[i]);
@@ -688,6 +738,19 @@ write_report(struct doc *d, struct job *jobs, size_t njobs, struct agg *ag,
 	    (unsigned long long)tt->legit_contained);
 	row(d, false, "containments of legitimate principals lifted by the "
 	    "review (4 h) | %llu", (unsigned long long)tt->reinstated);
+	table_close(d);
+
+	para(d, "False alerts by their strongest signal (the rule, for "
+	    "org_elevated and honeytoken) and the role of the principal "
+	    "alerted:");
+	table_open(d);
+	row(d, true, "signal | agents | supervisors | exporters | others");
+	for (i = 0; i < tt->nfsig; i++)
+		row(d, false, "%s | %llu | %llu | %llu | %llu", tt->fsig[i].name,
+		    (unsigned long long)tt->fsig[i].n[R_AGENT],
+		    (unsigned long long)tt->fsig[i].n[R_SUPERVISOR],
+		    (unsigned long long)tt->fsig[i].n[R_EXPORTER],
+		    (unsigned long long)tt->fsig[i].n[R_OTHER]);
 	table_close(d);
 
 	heading(d, 2, "Precision and recall");
@@ -728,13 +791,16 @@ write_report(struct doc *d, struct job *jobs, size_t njobs, struct agg *ag,
 	    "%d | %s", ring->nrings ? ring_min : 0, RING_SIZE, ring->nrings &&
 	    ring_min >= 18 ? "yes" : "no");
 	row(d, false, "at most 1 false alert per 1,000 principal-days | %.2f "
-	    "| %s", per_1000(tt->false_alerts, tt->principal_days),
+	    "(people alone %.2f) | %s", per_1000(tt->false_alerts,
+	    tt->principal_days), per_1000(tt->staff_false, tt->staff_days),
 	    per_1000(tt->false_alerts, tt->principal_days) <= 1.0 ? "yes" :
-	    "no");
+	    per_1000(tt->staff_false, tt->staff_days) <= 1.0 ?
+	    "no (yes for people)" : "no");
 	row(d, false, "94%% of legitimate reveals under a case | %.1f%% "
 	    "(people %.1f%%) | %s", pct(tt->legit_case, tt->legit_reveals),
 	    pct(tt->staff_case, tt->staff_reveals), pct(tt->legit_case,
-	    tt->legit_reveals) >= 94.0 ? "yes" : "no");
+	    tt->legit_reveals) >= 94.0 ? "yes" : pct(tt->staff_case,
+	    tt->staff_reveals) >= 94.0 ? "no (yes for people)" : "no");
 	row(d, false, "mimic (not a target: stays in the envelope) | %zu of "
 	    "%zu detected | -", ag[VG_STRAT_MIMIC].detected,
 	    ag[VG_STRAT_MIMIC].n);
@@ -823,11 +889,12 @@ print_table(struct agg *ag, const struct totals *tt, const char *dir)
 		    (double)g->would / g->n : 0.0);
 	}
 	printf("false alerts: %.2f per 1,000 principal-days (%llu in %llu; "
-	    "surge week %.2f); precision %.1f%%, recall %.1f%%\n",
-	    per_1000(tt->false_alerts, tt->principal_days),
+	    "surge week %.2f; people alone %.2f); precision %.1f%%, recall "
+	    "%.1f%%\n", per_1000(tt->false_alerts, tt->principal_days),
 	    (unsigned long long)tt->false_alerts,
 	    (unsigned long long)tt->principal_days,
 	    per_1000(tt->quiet_false, tt->quiet_days),
+	    per_1000(tt->staff_false, tt->staff_days),
 	    pct(tt->true_alerts, tt->alerts), pct(tt->detected,
 	    tt->insiders));
 	printf("wrote %s/eval.md and %s/eval.html\n", dir, dir);
@@ -847,7 +914,7 @@ cmd_eval(int argc, char **argv, struct vg_cli *cli)
 	struct totals tt;
 	pthread_t th[WORKERS];
 	unsigned long long v;
-	uint32_t days = 7, seeds = 3;
+	uint32_t days = 7, seeds = 5;
 	const char *out = "reports";
 	size_t k, i, nhours, started = 0;
 	int c, status = EXIT_OK;

@@ -177,12 +177,16 @@ print_text(const struct vg_sim *w, const struct vg_sim_report *rep)
 	    (unsigned long long)rep->false_alerts,
 	    (unsigned long long)rep->contained);
 	printf("false alerts: %.2f per 1,000 principal-days (%llu on %llu "
-	    "principals, %llu principal-days); legitimate actions refused by "
-	    "containment: %llu\n", per_1000(rep->false_alerts,
-	    rep->principal_days), (unsigned long long)rep->false_alerts,
+	    "principals, %llu principal-days; people alone %.2f)\n",
+	    per_1000(rep->false_alerts, rep->principal_days),
+	    (unsigned long long)rep->false_alerts,
 	    (unsigned long long)rep->false_principals,
 	    (unsigned long long)rep->principal_days,
-	    (unsigned long long)rep->legit_contained);
+	    per_1000(rep->staff_false_alerts, rep->staff_principal_days));
+	printf("legitimate actions refused by a containment: %llu; "
+	    "containments lifted by the review: %llu\n",
+	    (unsigned long long)rep->legit_contained,
+	    (unsigned long long)rep->reinstated);
 	if (rep->ninsiders == 0)
 		return;
 	printf("\n%-18s %-10s %-8s %11s %11s %7s %10s  %s\n", "insider",
@@ -263,6 +267,14 @@ report_json(const struct vg_sim *w, const struct vg_sim_report *rep,
 	    "legit_case_reveals", (json_int_t)rep->legit_case_reveals,
 	    "legit_contained", (json_int_t)rep->legit_contained, "insiders",
 	    ins);
+	if (o != NULL) {
+		json_object_set_new(o, "staff_false_alerts",
+		    json_integer((json_int_t)rep->staff_false_alerts));
+		json_object_set_new(o, "staff_principal_days",
+		    json_integer((json_int_t)rep->staff_principal_days));
+		json_object_set_new(o, "reinstated",
+		    json_integer((json_int_t)rep->reinstated));
+	}
 	if (o != NULL && alerts != NULL)
 		json_object_set_new(o, "alert_list", alerts);
 	return o;

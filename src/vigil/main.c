@@ -170,7 +170,7 @@ const struct vg_cmd vg_cmds[] = {
 	  "Runs one scenario per insider strategy (one insider each), a\n"
 	  "collusion ring of 20, and a week without insiders that has a\n"
 	  "launch surge (three times the contacts on day 2), each for --days\n"
-	  "days (default 7) over seeds 1 to --seeds (default 3), through the\n"
+	  "days (default 7) over seeds 1 to --seeds (default 5), through the\n"
 	  "same in-process driver as `vigil sim run`.  Reports per strategy:\n"
 	  "detection rate, median hours to the first alert and to\n"
 	  "containment, records taken before containment and what the same\n"

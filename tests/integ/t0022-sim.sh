@@ -91,7 +91,7 @@ md=$(cat rep/eval.md)
 for s in bulk low_slow off_shift launder validate enumerate mimic ring; do
 	like "$md" "^\| $s \| [0-9]+ \| [0-9]+ \(" "eval.md has a row for $s"
 done
-like "$md" '^\| at most 1 false alert per 1,000 principal-days \| [0-9.]+ \| (yes|no) \|$' \
+like "$md" '^\| at most 1 false alert per 1,000 principal-days \| [0-9.]+ \(people alone [0-9.]+\) \| (yes|no|no \(yes for people\)) \|$' \
     "and the targets of issue 5"
 like "$md" "^Made by \`vigil eval --days 3 --seeds 1\`" "and the command that made it"
 is "$(grep -c '<svg' rep/eval.html)" 3 "eval.html has three plots"
