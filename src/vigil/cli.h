@@ -11,6 +11,7 @@
 #define VIGIL_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vigil/error.h"
@@ -79,6 +80,18 @@ void cli_format_time(char *out, int64_t ns, int frac);
 /* Parses a decimal unsigned 64-bit integer; returns 0 or -1. */
 int cli_parse_u64(const char *s, unsigned long long *out);
 
+/* The simulator's shared options (cmd_sim.c).  cli_sim_insiders reads
+ * "bulk=1,low_slow=2,ring" (a name alone counts 1) into o->insiders;
+ * cli_sim_policy reads a policy file (at most 1 MiB) into a malloc'd
+ * *text; both return 0 or -1 with err.  cli_sim_hours is the hours
+ * from a to b, or -1 when b is 0. */
+struct vg_sim_opts;
+int cli_sim_insiders(const char *list, struct vg_sim_opts *o, char *err,
+    size_t cap);
+int cli_sim_policy(const char *path, char **text, size_t *len, char *err,
+    size_t cap);
+double cli_sim_hours(int64_t a, int64_t b);
+
 /* True when stderr is a terminal (progress is shown then). */
 bool cli_tty(void);
 
@@ -94,6 +107,8 @@ int cmd_policy(int argc, char **argv, struct vg_cli *cli);
 int cmd_honey(int argc, char **argv, struct vg_cli *cli);
 int cmd_detect(int argc, char **argv, struct vg_cli *cli);
 int cmd_alerts(int argc, char **argv, struct vg_cli *cli);
+int cmd_sim(int argc, char **argv, struct vg_cli *cli);
+int cmd_eval(int argc, char **argv, struct vg_cli *cli);
 int cmd_gen_customers(int argc, char **argv, struct vg_cli *cli);
 int cmd_audit(int argc, char **argv, struct vg_cli *cli);
 int cmd_audit_tail(int argc, char **argv, struct vg_cli *cli);
