@@ -162,11 +162,10 @@ const struct vg_cmd vg_cmds[] = {
 	  "(detail alert=ID,by=WHO[,reason=CODE]) before the alert changes;\n"
 	  "an unknown or already acknowledged alert is audited as a denial\n"
 	  "and is exit status 2.  Acknowledging does not lift a containment;\n"
-	  "a reinstate does (POST /v1/principals/ID/reinstate at once;\n"
-	  "vigil principal reinstate when vigild next starts).  Alerts name\n"
+	  "a reinstate does (POST /v1/principals/ID/reinstate, or vigil\n"
+	  "principal reinstate, which a running vigild reads within a\n"
+	  "moment).  Alerts name\n"
 	  "principals and audit entries only, never a customer's data.\n" },
-	  "A summary goes to stderr.  docs/DETECTION.md says what is\n"
-	  "counted and how it is scored.\n" },
 	{ "sim", cmd_sim, "run a simulated world of staff, vendors and "
 	  "insiders",
 	  "usage: vigil sim run [--seed S] [--days N] [--customers N]\n"
