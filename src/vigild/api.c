@@ -1116,6 +1116,9 @@ h_customer_reveal(struct rq *q, json_t *body)
 			    NULL ? c.d.step_up_why : "policy");
 			jb_str(&p->body, ",\"approval_id\":");
 			jb_quote(&p->body, na.id, strlen(na.id));
+			jb_fmt(&p->body, ",\"step_up_why\":\"%s\"",
+			    c.d.step_up_why != NULL ? c.d.step_up_why :
+			    "policy");
 		}
 		return pending_submit(q, p);
 	}
@@ -1130,12 +1133,17 @@ h_customer_reveal(struct rq *q, json_t *body)
 		/* Contained by the detector, not suspended by a person:
 		 * masked views still work, and the words say so (without
 		 * telling the suspect what was seen). */
-		pending_error(p, status, c.d.reason, "%s",
-		    strcmp(c.d.reason, VG_R_SUSPENDED) == 0 &&
+		bool contained = strcmp(c.d.reason, VG_R_SUSPENDED) == 0 &&
 		    c.in.containment >= 2 && strcmp(q->who.state,
-		    "suspended") != 0 ? "your reveals are suspended pending "
-		    "a review; masked views still work" :
-		    reason_text(c.d.reason));
+		    "suspended") != 0;
+
+		pending_error(p, status, c.d.reason, "%s", contained ?
+		    "your reveals are suspended pending a review; masked "
+		    "views still work" : reason_text(c.d.reason));
+		/* The detector's own doing: not a new probe by the principal
+		 * (the detector does not count it as a denial). */
+		if (contained)
+			snprintf(p->detail, sizeof(p->detail), "contained=1");
 		if (status == 429) {
 			p->retry_after = (long)(c.d.retry_after > 0 ?
 			    c.d.retry_after : 1);
