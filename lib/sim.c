@@ -686,6 +686,20 @@ vg__sim_region_customer(struct vg_sim *w, int stream, uint8_t reg)
 	return w->by_reg[lo + vg__sim_below(w, stream, n)];
 }
 
+/* The same for legitimate work: never a honeytoken (no legitimate
+ * case touches one). */
+static uint32_t
+region_customer_real(struct vg_sim *w, int stream, uint8_t reg)
+{
+	uint32_t x;
+	int tries = 0;
+
+	do
+		x = vg__sim_region_customer(w, stream, reg);
+	while (vg_sim_is_honey(w, x) && ++tries < 1000);
+	return x;
+}
+
 uint32_t
 vg__sim_any_customer(struct vg_sim *w, int stream, bool honey_ok)
 {
@@ -1215,7 +1229,7 @@ day_start(struct vg_sim *w, int64_t day0)
 			n = 1 + (int)vg__sim_below(w, RS_WORK, 3);
 			for (k = 0; k < n; k++)
 				(void)self_case(w, (uint32_t)i, (uint32_t)i,
-				    vg__sim_region_customer(w, RS_WORK,
+				    region_customer_real(w, RS_WORK,
 				    pp->region), 0, PU_SUPPORT, F_NAME |
 				    F_PHONE, from + vg__sim_between(w, RS_WORK,
 				    0, 7 * HOUR_NS), -1);

@@ -106,6 +106,7 @@ int cmd_principal(int argc, char **argv, struct vg_cli *cli);
 int cmd_policy(int argc, char **argv, struct vg_cli *cli);
 int cmd_honey(int argc, char **argv, struct vg_cli *cli);
 int cmd_detect(int argc, char **argv, struct vg_cli *cli);
+int cmd_demo(int argc, char **argv, struct vg_cli *cli);
 int cmd_alerts(int argc, char **argv, struct vg_cli *cli);
 int cmd_sim(int argc, char **argv, struct vg_cli *cli);
 int cmd_eval(int argc, char **argv, struct vg_cli *cli);

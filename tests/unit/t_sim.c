@@ -201,6 +201,31 @@ test_customers(void)
 	    "after it");
 	is_int(honey, 50, "50 honeytokens among them");
 	vg_sim_free(w);
+
+	/* A week of legitimate work never touches a honeytoken: 1 % of the
+	 * customers are honey, callbacks and cases included. */
+	{
+		struct vg_sim_opts h = { 0 };
+		struct vg_sim_action a;
+		uint64_t acts = 0, touched = 0;
+
+		h.customers = 20000;
+		h.principals = 300;
+		h.seed = 7;
+		h.honey = 200;
+		w = world(&h);
+		while (w != NULL && vg_sim_next(w, &a) == 1) {
+			acts++;
+			if (a.customer >= 0 && !a.theft &&
+			    vg_sim_is_honey(w, (uint32_t)a.customer))
+				touched++;
+			vg_sim_outcome(w, &a, VG_SIM_OK);
+		}
+		ok(acts > 10000 && touched == 0, "a week of legitimate work "
+		    "(%llu actions) touches no honeytoken (%llu did)",
+		    (unsigned long long)acts, (unsigned long long)touched);
+		vg_sim_free(w);
+	}
 }
 
 /*-----------------------------------------------------------------------------
