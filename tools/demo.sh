@@ -1,14 +1,17 @@
 #!/bin/sh
 # The demo `make demo` runs: what vigil can do today, end to end on the
-# embedded store.  Creates a vault of 100,000 synthetic customers under
-# build/demo, looks some up, shows pseudonyms and key rotation.
+# embedded store.  First a short tour of a small vault under build/demo
+# (lookups, pseudonyms, key rotation, the audit log, the broker); then the
+# simulated week (vigil demo): 200,000 customers, honeytokens, vigild, a
+# ring of 20 vendor insiders among about 1,000 staff, the detector and its
+# containment, the audit log verified, reports/demo.html.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$ROOT/bin:$PATH
 VIGIL=vigil
 DEMO=$ROOT/build/demo
-N=${DEMO_CUSTOMERS:-100000}
+N=${DEMO_TOUR_CUSTOMERS:-20000}
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() {
@@ -144,6 +147,14 @@ wait "$dpid" || :
 trap - EXIT
 run "$VIGIL" audit query vault --chain vigild --action reveal --limit 3
 
+step "12. A simulated week: 1,000 staff, 20 insiders, the detector at work"
+echo "(vigil demo: the world's customers, honeytokens and principals in a new"
+echo " vault; vigild in simulation mode; progress and alerts as they fire)"
+mkdir -p "$ROOT/reports"
+"$VIGIL" demo "$DEMO/week" --policy "$ROOT/etc/sim-policy.yaml" \
+    --customers "${DEMO_CUSTOMERS:-200000}" --report "$ROOT/reports/demo.html"
+
 step "Done"
-echo "The vault is in $DEMO/vault.  Next: detection, honeytokens and leak"
-echo "tracing (see docs/ARCHITECTURE.md)."
+echo "The tour's vault is in $DEMO/vault, the week's in $DEMO/week; the"
+echo "report is reports/demo.html.  Leak tracing comes next (issue 7)."
+
