@@ -1150,6 +1150,7 @@ cmd_demo(int argc, char **argv, struct vg_cli *cli)
 		{ "days", required_argument, NULL, 'd' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "ring", required_argument, NULL, 'r' },
+		{ "principals", required_argument, NULL, 'n' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "report", required_argument, NULL, 'o' },
 		{ "window", required_argument, NULL, 'w' },
@@ -1174,7 +1175,7 @@ cmd_demo(int argc, char **argv, struct vg_cli *cli)
 	d.so.days = 7;
 	d.so.insiders[VG_STRAT_RING] = 1;
 	d.so.ring_size = 20;
-	d.so.honey = 200;
+	d.so.honey = 0;		/* below: one per 1,000 customers */
 	d.window = 1;
 	d.pid = -1;
 	snprintf(d.policy, sizeof(d.policy), "etc/sim-policy.yaml");
@@ -1186,15 +1187,17 @@ cmd_demo(int argc, char **argv, struct vg_cli *cli)
 		case 'd':
 		case 's':
 		case 'r':
+		case 'n':
 		case 'w':
 			if (cli_parse_u64(optarg, &n) != 0 || n == 0 ||
 			    (c == 'c' && n > 10000000) || (c == 'd' && n > 60) ||
-			    (c == 'r' && n > 200) ||
+			    (c == 'r' && n > 200) || (c == 'n' && (n <
+			    VG_SIM_PRINCIPALS_MIN || n > VG_SIM_PRINCIPALS_MAX)) ||
 			    (c == 'w' && n > WINDOW_MAX))
 				return cli_usage(cli, "--%s: not a number in "
 				    "range: %s", c == 'c' ? "customers" : c == 'd'
 				    ? "days" : c == 's' ? "seed" : c == 'r' ?
-				    "ring" : "window", optarg);
+				    "ring" : c == 'n' ? "principals" : "window", optarg);
 			if (c == 'c')
 				d.so.customers = (uint32_t)n;
 			else if (c == 'd')
@@ -1203,6 +1206,8 @@ cmd_demo(int argc, char **argv, struct vg_cli *cli)
 				d.so.seed = n;
 			else if (c == 'r')
 				d.so.ring_size = (uint32_t)n;
+			else if (c == 'n')
+				d.so.principals = (uint32_t)n;
 			else
 				d.window = (int)n;
 			break;
@@ -1247,6 +1252,9 @@ cmd_demo(int argc, char **argv, struct vg_cli *cli)
 		return cli_fail(cli, EXIT_DATA, "%s: %s", d.vigild,
 		    strerror(errno));
 	d.tty = cli_tty();
+	if (d.so.honey == 0)
+		d.so.honey = d.so.customers / 1000 > 0 ? d.so.customers / 1000 :
+		    1;
 	d.so.start = next_monday();
 	if ((d.alert_list = json_array()) == NULL ||
 	    (d.apr = calloc(APR_MAX, sizeof(*d.apr))) == NULL ||

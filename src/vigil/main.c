@@ -167,13 +167,14 @@ const struct vg_cmd vg_cmds[] = {
 	  "moment).  Alerts name\n"
 	  "principals and audit entries only, never a customer's data.\n" },
 	{ "demo", cmd_demo, "the end-to-end demonstration (make demo)",
-	  "usage: vigil demo DIR [--customers N] [--days N] [--seed S]\n"
-	  "                  [--ring N] [--policy FILE] [--report FILE]\n"
-	  "                  [--quiet]\n"
+	  "usage: vigil demo DIR [--customers N] [--principals N] [--days N]\n"
+	  "                  [--seed S] [--ring N] [--policy FILE]\n"
+	  "                  [--report FILE] [--quiet]\n"
 	  "\n"
 	  "Builds the simulated world (vigil sim) in a new vault DIR: its\n"
 	  "customers (200,000 by default) imported, its honeytokens sealed\n"
-	  "into the vault's set, its principals with their API keys.  Starts\n"
+	  "into the vault's set (one per 1,000 customers), its principals\n"
+	  "(about --principals, 1,000) with their API keys.  Starts\n"
 	  "vigild on a loopback port in simulation mode (requests carry the\n"
 	  "world's time: sim: {clock: true}) and drives the world's week over\n"
 	  "HTTP, a ring of --ring vendor insiders (20) among about 1,000\n"

@@ -1,0 +1,41 @@
+#!/bin/sh
+# vigil demo on a small world (5,000 customers, 150 principals, 2 days, a
+# ring of 6): the
+# vault is made, vigild runs in simulation mode and stops cleanly, the
+# world's requests reach it, the summary and the report are written, the
+# audit log verifies, the honeytokens are in the vault's set; and the
+# refusals: an existing directory, a missing policy, bad numbers.
+. "$(dirname "$0")/lib.sh"
+
+run "$VIGIL" demo week --customers 5000 --principals 150 --days 2 --ring 6 \
+    --seed 3 \
+    --policy "$ROOT/etc/sim-policy.yaml" --report demo.html --quiet
+exit_is 0 "vigil demo on a small world: exit 0"
+has "$OUT" "6 insiders:" "the summary counts the ring's 6 insiders"
+has "$OUT" "Audit log: verified" "the audit log verified"
+like "$OUT" "would have run with no vigil" "and compares with no vigil"
+check "the report is written" test -s demo.html
+has "$(cat demo.html)" "<h2>Insiders</h2>" "with its insiders section"
+check "vigild wrote its alerts file" test -e week/alerts.jsonl
+lacks "$(cat week/vigild.log)" '"level":"error"' "vigild logged no error"
+has "$(cat week/vigild.log)" "simulated clock" "vigild ran on the simulated clock"
+has "$(cat week/vigild.log)" '"msg":"stopped"' "and stopped cleanly"
+vg honey status week
+is "$OUT" "5 honey records" "the world's honeytokens are in the vault's set"
+n=$("$VIGIL" audit query week --chain vigild --action reveal 2>/dev/null | wc -l)
+check "the world's reveals reached vigild ($n audited)" test "$n" -gt 1000
+vg audit verify week
+exit_is 0 "vigil audit verify on the demo's vault"
+
+run "$VIGIL" demo week --customers 5000 --days 1 --policy "$ROOT/etc/sim-policy.yaml"
+exit_is 1 "an existing directory: exit 1"
+has "$ERR" "exists" "it says so"
+run "$VIGIL" demo other --policy nosuch.yaml
+exit_is 1 "a missing policy: exit 1"
+has "$ERR" "nosuch.yaml" "named"
+run "$VIGIL" demo other --days 0
+exit_is 1 "--days 0: exit 1"
+run "$VIGIL" demo other --customers lots
+exit_is 1 "--customers lots: exit 1"
+check "nothing was made for the refused runs" test ! -e other
+done_testing
