@@ -420,11 +420,30 @@ vg_audit_reader_next(struct vg_audit_reader *r, struct vg_audit_record *rec)
  * Following a chain that is being written
  */
 
+/* Reads the segment list again: 1 when segments were added, 0 when
+ * not, or an error. */
+static int
+relist(struct vg_audit_reader *r)
+{
+	char **names;
+	int n = vg__audit_list_segments(r->dir, &names);
+
+	if (n < 0)
+		return n == VG_ENOTFOUND ? 0 : n;
+	if (n <= r->nsegs) {
+		vg__audit_free_names(names, n);
+		return 0;
+	}
+	vg__audit_free_names(r->segs, r->nsegs);
+	r->segs = names;
+	r->nsegs = n;
+	return 1;
+}
+
 int
 vg_audit_reader_follow(struct vg_audit_reader *r,
     struct vg_audit_record *rec, uint64_t durable)
 {
-	char **names;
 	int n, rc;
 
 	if (r->failed)
@@ -442,16 +461,8 @@ vg_audit_reader_follow(struct vg_audit_reader *r,
 	if (r->st.torn)
 		return fail(r, r->st.next_seq, "entry %llu is durable but cut "
 		    "short on disk", (unsigned long long)r->st.next_seq);
-	n = vg__audit_list_segments(r->dir, &names);
-	if (n < 0)
-		return n == VG_ENOTFOUND ? 0 : n;
-	if (n <= r->nsegs) {
-		vg__audit_free_names(names, n);
-		return 0;
-	}
-	vg__audit_free_names(r->segs, r->nsegs);
-	r->segs = names;
-	r->nsegs = n;
+	if ((n = relist(r)) <= 0)
+		return n;
 	return vg_audit_reader_next(r, rec);
 }
 
@@ -465,7 +476,6 @@ vg_audit_reader_tail(struct vg_audit_reader *r, struct vg_audit_record *rec)
 		uint64_t off = r->off;
 		int cur = r->cur, n;
 		off_t pos = r->fp != NULL ? ftello(r->fp) : -1;
-		char **names;
 
 		if (r->failed)
 			return r->failed;
@@ -492,16 +502,8 @@ vg_audit_reader_tail(struct vg_audit_reader *r, struct vg_audit_record *rec)
 			return 0;
 		}
 		/* The end of the last segment known: is there a newer one? */
-		n = vg__audit_list_segments(r->dir, &names);
-		if (n < 0)
-			return n == VG_ENOTFOUND ? 0 : n;
-		if (n <= r->nsegs) {
-			vg__audit_free_names(names, n);
-			return 0;
-		}
-		vg__audit_free_names(r->segs, r->nsegs);
-		r->segs = names;
-		r->nsegs = n;
+		if ((n = relist(r)) <= 0)
+			return n;
 		if (r->fp != NULL) {
 			fclose(r->fp);	/* finished: the writer moved on */
 			r->fp = NULL;

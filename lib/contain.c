@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vigil/contain.h"
+#include "textbuf.h"
 
 struct pslot {
 	char id[VG_PRINCIPAL_ID_MAX + 1];	/* "" free */
@@ -131,16 +132,6 @@ agrow(struct vg_contain_map *m)
 	return 0;
 }
 
-static void
-copy(char *dst, size_t cap, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
 
 void
 vg_contain_get(struct vg_contain_map *m, const char *principal,
@@ -175,7 +166,7 @@ vg_contain_set(struct vg_contain_map *m, const char *principal,
 			goto out;
 		a = afind(m->acted, m->acap, alert);
 		if (a[0] == '\0') {
-			copy(a, VG_ALERT_ID_MAX, alert);
+			copy_str(a, VG_ALERT_ID_MAX, alert);
 			m->an++;
 		}
 	}
@@ -183,12 +174,12 @@ vg_contain_set(struct vg_contain_map *m, const char *principal,
 		goto out;
 	s = pfind(m->p, m->pcap, principal);
 	if (s->id[0] == '\0') {
-		copy(s->id, sizeof(s->id), principal);
+		copy_str(s->id, sizeof(s->id), principal);
 		m->pn++;
 	}
 	if (level >= s->st.level) {
 		s->st.level = level;
-		copy(s->st.alert, sizeof(s->st.alert), alert != NULL ? alert :
+		copy_str(s->st.alert, sizeof(s->st.alert), alert != NULL ? alert :
 		    "");
 		s->st.since_ns = since_ns;
 	}

@@ -16,6 +16,7 @@
 
 #include "vigil/region.h"
 #include "sim_int.h"
+#include "textbuf.h"
 
 #define START_DEFAULT 1799020800	/* 2027-01-04 00:00 UTC, a Monday */
 #define MARGIN_NS (20 * MIN_NS)		/* routing prefers this much shift */
@@ -326,16 +327,6 @@ pop(struct vg_sim *w, struct ev *out)
  * Principals
  */
 
-static void
-scopy(char *dst, size_t cap, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
 
 static int
 add_principal(struct vg_sim *w, const char *id, const char *org,
@@ -346,13 +337,13 @@ add_principal(struct vg_sim *w, const char *id, const char *org,
 
 	memset(p, 0, sizeof(*p));
 	memset(pi, 0, sizeof(*pi));
-	scopy(p->id, sizeof(p->id), id);
-	scopy(p->org, sizeof(p->org), org);
-	scopy(p->kind, sizeof(p->kind), kind);
-	scopy(p->role, sizeof(p->role), role);
+	copy_str(p->id, sizeof(p->id), id);
+	copy_str(p->org, sizeof(p->org), org);
+	copy_str(p->kind, sizeof(p->kind), kind);
+	copy_str(p->role, sizeof(p->role), role);
 	if (region >= 0)
-		scopy(p->region, sizeof(p->region), vg_provinces[region].code);
-	scopy(p->shift, sizeof(p->shift), shift_text[skind]);
+		copy_str(p->region, sizeof(p->region), vg_provinces[region].code);
+	copy_str(p->shift, sizeof(p->shift), shift_text[skind]);
 	p->ring = -1;
 	pi->skind = (uint8_t)skind;
 	pi->group = CG_NONE;
@@ -643,7 +634,7 @@ make_customers(struct vg_sim *w)
 			r = 0;	/* never: the generator is mainland only */
 		w->creg[i] = (uint8_t)r;
 		cnt[r]++;
-		scopy(w->phone[i], sizeof(w->phone[i]), c.phone);
+		copy_str(w->phone[i], sizeof(w->phone[i]), c.phone);
 	}
 	vg_gen_free(g);
 	w->by_reg_off[0] = 0;
@@ -968,7 +959,7 @@ contact(struct vg_sim *w, int64_t t, struct vg_sim_action *a)
 	a->customer = cust;
 	a->case_ref = cref;
 	a->assignee = (uint32_t)agent;
-	scopy(a->channel, sizeof(a->channel), channel_name[ch]);
+	copy_str(a->channel, sizeof(a->channel), channel_name[ch]);
 	w->cur.arg = cref;
 	return 1;
 }
@@ -1026,7 +1017,7 @@ case_step(struct vg_sim *w, uint32_t cref, int64_t t, struct vg_sim_action *a)
 		a->assignee = c->actor;
 		a->self_opened = true;
 		a->theft = (c->flags & CF_THEFT) != 0;
-		scopy(a->channel, sizeof(a->channel),
+		copy_str(a->channel, sizeof(a->channel),
 		    channel_name[c->channel]);
 		break;
 	case CS_LOOKUP:
