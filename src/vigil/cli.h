@@ -94,6 +94,8 @@ double cli_sim_hours(int64_t a, int64_t b);
 
 /* True when stderr is a terminal (progress is shown then). */
 bool cli_tty(void);
+/* A monotonic clock in seconds, for durations. */
+double cli_seconds(void);
 
 int cmd_init(int argc, char **argv, struct vg_cli *cli);
 int cmd_import(int argc, char **argv, struct vg_cli *cli);

@@ -109,15 +109,6 @@ struct demo {
 
 #define REVIEW_NS (4 * 3600 * 1000000000ll)
 
-static double
-mono(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /*-----------------------------------------------------------------------------
  * Set-up: vault, customers, honeytokens, principals
  */
@@ -793,7 +784,7 @@ static void
 progress(struct demo *d, bool final)
 {
 	static double last;
-	double now = mono();
+	double now = cli_seconds();
 	int64_t start = d->so.start * 1000000000ll;
 	double frac = d->so.days > 0 ? (double)(d->now_ns - start) /
 	    (d->so.days * 86400e9) : 0;
@@ -851,7 +842,7 @@ drive(struct demo *d)
 		curl_easy_setopt(d->fl[i].h, CURLOPT_TIMEOUT_MS, 30000L);
 		curl_easy_setopt(d->fl[i].h, CURLOPT_TCP_NODELAY, 1L);
 	}
-	d->t0 = mono();
+	d->t0 = cli_seconds();
 	for (;;) {
 		CURLMsg *m;
 		int left;
@@ -1139,7 +1130,7 @@ static void
 step(struct demo *d, const char *what, double t0)
 {
 	if (!d->quiet)
-		fprintf(stderr, "vigil demo: %s (%.1f s)\n", what, mono() - t0);
+		fprintf(stderr, "vigil demo: %s (%.1f s)\n", what, cli_seconds() - t0);
 }
 
 int
@@ -1164,7 +1155,7 @@ cmd_demo(int argc, char **argv, struct vg_cli *cli)
 	char err[512], self[PATH_MAX], *slash;
 	unsigned long long n;
 	size_t planted = 0;
-	double t0 = mono();
+	double t0 = cli_seconds();
 	ssize_t sl;
 	int c, rc, status = EXIT_OK, verified;
 
@@ -1291,7 +1282,7 @@ cmd_demo(int argc, char **argv, struct vg_cli *cli)
 	if (!d.quiet)
 		fprintf(stderr, "vigil demo: %zu honeytokens planted, %zu "
 		    "principals with API keys (%.1f s)\n", planted, d.npr,
-		    mono() - t0);
+		    cli_seconds() - t0);
 
 	/* 2. vigild, simulation mode. */
 	d.port = free_port();
@@ -1324,8 +1315,8 @@ cmd_demo(int argc, char **argv, struct vg_cli *cli)
 	    (unsigned long long)t.would, d.npr - t.insiders, t.false_alerts,
 	    (unsigned long long)d.reinstated,
 	    verified ? "verified (vigil audit verify)" : "VERIFY FAILED");
-	write_report(&d, &t, verified, mono() - d.t0);
-	printf("Report: %s  (%.0f s in all)\n", d.report, mono() - t0);
+	write_report(&d, &t, verified, cli_seconds() - d.t0);
+	printf("Report: %s  (%.0f s in all)\n", d.report, cli_seconds() - t0);
 	if (!verified)
 		status = EXIT_DATA;
 out:

@@ -83,15 +83,6 @@ parse_levels(const char *s, struct vg_detect_tuning *t)
 	return 0;
 }
 
-static double
-mono(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static int
 replay(int argc, char **argv, struct vg_cli *cli)
 {
@@ -164,7 +155,7 @@ replay(int argc, char **argv, struct vg_cli *cli)
 	dopts.honey = (const unsigned char (*)[VG_IDBYTES])honey;
 	dopts.nhoney = nhoney;
 	dopts.tuning = &tu;
-	t0 = mono();
+	t0 = cli_seconds();
 	rc = vg_detect_replay(argv[optind], &dopts, from, to, print_alert, &o,
 	    &st, err, sizeof(err));
 	fflush(stdout);
@@ -174,7 +165,7 @@ replay(int argc, char **argv, struct vg_cli *cli)
 		return cli_fail(cli, EXIT_DATA, "%s (%s)", err[0] != '\0' ? err :
 		    "the audit log cannot be read", vg_strerror(rc));
 	{
-		double secs = mono() - t0;
+		double secs = cli_seconds() - t0;
 
 		fprintf(stderr, "vigil detect: %llu entries, %llu alerts, %llu "
 		    "principals, %.1f MB of state, %.2f s (%.0f entries/s)\n",
