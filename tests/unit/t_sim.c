@@ -565,6 +565,7 @@ test_ring(void)
 			continue;
 		vg_sim_free(w);
 		w = world(&o);
+		pt = vg_sim_principals(w, &n);	/* the old table is gone */
 		watch(w, (uint32_t)i, &k, NULL, NULL);
 		total += k.theft;
 		bg += k.bg;
