@@ -6,9 +6,11 @@
  * a function of the entries fed, in order, and of the directory: no
  * wall clock, no randomness, iteration in insertion order.
  */
+#include <assert.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +21,9 @@
 #include "vigil/shift.h"
 
 /* What is counted.  Each is a number of entries, except F_CUST (distinct
- * customers, from a bitmap) and F_RATIO (reveals per case handled, x10),
- * which exist only in peer statistics and signals. */
+ * customers, from a bitmap), F_RATIO (reveals per case handled, x10) and
+ * F_WSHARE (the share of reveals that are wide, x1000), which exist only
+ * in peer statistics and signals. */
 enum feat {
 	F_REVEAL,		/* allowed reveals */
 	F_NOCASE,		/* ... without a case */
@@ -33,25 +36,36 @@ enum feat {
 	F_LOOKUP,		/* lookups, any outcome */
 	F_CASES,		/* cases assigned by someone else */
 	F_SHARED,		/* no-case customers shared with other orgs */
+	F_WIDE,			/* allowed reveals of 3 or more fields */
 	NF,			/* counted in rings */
 	F_CUST = NF,		/* distinct customers */
 	F_RATIO,		/* reveals per case handled, x10 */
+	F_WSHARE,		/* wide reveals per reveal, x1000 */
 	NSF			/* in statistics */
 };
 
-enum win { W_15M, W_1H, W_1D, NW };
+enum win { W_15M, W_1H, W_1D, W_30D, NW };
 
-static const char *const win_name[NW] = { "15m", "1h", "1d" };
+static const char *const win_name[NW] = { "15m", "1h", "1d", "30d" };
+static const int64_t win_len[NW] = { 900, 3600, 86400, 30 * 86400 };
 
 /* Rings: slot length in seconds, slots kept, slots a window sums. */
 #define M_SLOTS 15		/* minutes: the 15-minute window */
 #define Q_SLOTS 4		/* quarter hours: the hour */
 #define H_SLOTS 24		/* hours: the day */
+#define D_SLOTS 30		/* UTC days: the month (today, 29 before) */
+/* Each ring keeps only the features some signal reads in its window
+ * (cols_m[] to cols_d[] below; checked once at start), a column each. */
+#define M_COLS 2
+#define Q_COLS 7
+#define H_COLS 11
+#define D_COLS 3
 #define HBITS 256		/* distinct customers this clock hour */
 #define DBITS 1024		/* ... this UTC day */
 #define SELF_CASES 8		/* self-opened cases remembered */
 #define EVIDENCE 16		/* recent entries kept as evidence */
 #define SELF_CASE_S 7200	/* a reveal this soon after opening */
+#define WIDE_FIELDS 3		/* a reveal of this many fields is wide */
 #define RECOMPUTE_S 600		/* peer baselines every 10 minutes */
 #define ACTIVE_S 86400		/* a member active within a day counts */
 #define LEVEL_S 86400		/* an alert level lasts a day */
@@ -59,18 +73,39 @@ static const char *const win_name[NW] = { "15m", "1h", "1d" };
 #define SHARED_WAYS 3		/* principals remembered per customer */
 #define SHARED_S (7 * 86400)	/* ... for a week */
 #define SHARED_PROBE 8
+#define OWN_WARM 36		/* samples before an own window baseline
+				 * counts (6 active hours) */
+#define OWN_SPAN 512		/* ... and about how many it remembers */
+#define SPELL_GAP_S 1200	/* a pause this long ends a stretch of work */
+#define OWN_MAX 4096		/* principals with own window baselines:
+				 * beyond, one without peers has no peer
+				 * signals at all */
+
+static const uint8_t cols_m[M_COLS] = { F_REVEAL, F_NOCASE };
+static const uint8_t cols_q[Q_COLS] = {
+	F_REVEAL, F_NOCASE, F_BUNDLE, F_MISS, F_DENY, F_SELFCASE, F_LOOKUP
+};
+static const uint8_t cols_h[H_COLS] = {
+	F_REVEAL, F_NOCASE, F_BUNDLE, F_MISS, F_DENY, F_OFFSHIFT, F_FOREIGN,
+	F_SELFCASE, F_CASES, F_SHARED, F_WIDE
+};
+static const uint8_t cols_d[D_COLS] = { F_REVEAL, F_NOCASE, F_WIDE };
 
 struct principal {
 	char id[VG_PRINCIPAL_ID_MAX + 1];
 	uint32_t idx;			/* in d's blocks */
 	uint32_t group, rgroup, org;	/* org+role, role, org */
+	uint32_t own;			/* own window baselines + 1; 0 none */
 	char region[VG_PRINCIPAL_REGION_MAX];
 	struct vg_shift shift;
 	bool has_shift, known;
 	int64_t last_t;			/* seconds */
-	uint32_t m_last, q_last, h_last;	/* newest slot numbers */
-	uint16_t m[M_SLOTS][NF], q[Q_SLOTS][NF], h[H_SLOTS][NF];
-	uint32_t sum[NW][NF];		/* each ring's total: its window */
+	int64_t spell_t;		/* since when it works without a break */
+	uint32_t last[NW];		/* each ring's newest slot number */
+	uint16_t m[M_SLOTS][M_COLS], q[Q_SLOTS][Q_COLS];
+	uint16_t h[H_SLOTS][H_COLS], dd[D_SLOTS][D_COLS];
+	/* Each ring's total: its window. */
+	uint32_t sm[M_COLS], sq[Q_COLS], sh[H_COLS], sd[D_COLS];
 	uint16_t hset, dset;		/* bits set in hbits, dbits */
 	uint32_t hb_period, db_period;
 	uint8_t hbits[HBITS / 8], dbits[DBITS / 8];
@@ -90,8 +125,20 @@ struct principal {
 	int64_t level_t, honey_t;
 };
 
+/* A principal's baselines against itself, for one whose role has too few
+ * members active to be compared with (systems such as the exporters and
+ * ingest always; a small team on a quiet day): per (window, feature)
+ * pair that a signal reads, an exponential average of the window's count
+ * (scaled to the window's full length) and of its absolute deviation,
+ * sampled at recomputes while the principal works (own_update()). */
+struct own {
+	float mean[NW * NSF], dev[NW * NSF];	/* by pair index */
+	uint16_t n[NW];			/* samples taken per window */
+};
+
 struct stat2 {
 	uint32_t median, mad;
+	uint32_t n;			/* members it is over */
 };
 
 struct group {
@@ -129,8 +176,10 @@ struct vg_detect {
 	struct shared_slot *shared;
 	uint32_t *scratch;
 	size_t scratch_cap;
-	uint32_t *vals;			/* per principal, NW x NSF */
+	uint32_t *vals;			/* per principal, npairs */
 	size_t vals_cap;
+	struct own *own;		/* own baselines, few principals */
+	size_t nown, owncap;
 	uint32_t *org_active, *org_elevated;
 	size_t org_cnt_cap;
 	int64_t now;			/* newest entry time, seconds */
@@ -239,52 +288,58 @@ has_word(const char *list, const char *w)
  * Rings
  */
 
-/* Moves a ring of n slots to slot `now`, taking the slots it reuses out
- * of the running total sum[].  Returns the row to count into, or NULL
- * for a slot already gone. */
+/* Moves a ring of n slots of `cols` columns to slot `now`, taking the
+ * slots it reuses out of the running total sum[].  Returns the row to
+ * count into, or NULL for a slot already gone. */
 static uint16_t *
-ring_at(uint16_t (*r)[NF], unsigned n, uint32_t *last, uint32_t now,
+ring_at(uint16_t *r, unsigned n, unsigned cols, uint32_t *last, uint32_t now,
     uint32_t *sum)
 {
 	if (now > *last) {
 		uint32_t s;
-		int f;
+		unsigned c;
 
 		if (now - *last >= n) {
-			memset(r, 0, sizeof(r[0]) * n);
-			memset(sum, 0, sizeof(uint32_t) * NF);
+			memset(r, 0, sizeof(*r) * n * cols);
+			memset(sum, 0, sizeof(*sum) * cols);
 		} else {
 			for (s = *last + 1; s <= now; s++) {
-				for (f = 0; f < NF; f++)
-					sum[f] -= r[s % n][f];
-				memset(r[s % n], 0, sizeof(r[0]));
+				uint16_t *row = r + (s % n) * cols;
+
+				for (c = 0; c < cols; c++)
+					sum[c] -= row[c];
+				memset(row, 0, sizeof(*row) * cols);
 			}
 		}
 		*last = now;
 	} else if (*last - now >= n) {
 		return NULL;
 	}
-	return r[now % n];
+	return r + (now % n) * cols;
 }
 
 /* The window of n slots ending at slot `at`, from the running total:
  * at the ring's own newest slot (the usual case) that total itself;
  * later, without the slots that have left the window since. */
 static uint32_t
-ring_sum(const uint16_t (*r)[NF], unsigned n, uint32_t last,
-    const uint32_t *sum, uint32_t at, int f)
+ring_sum(const uint16_t *r, unsigned n, unsigned cols, uint32_t last,
+    const uint32_t *sum, uint32_t at, unsigned c)
 {
 	uint32_t s, v;
 
 	if (at <= last)
-		return sum[f];
+		return sum[c];
 	if (at - last >= n)
 		return 0;
-	v = sum[f];
+	v = sum[c];
 	for (s = last + 1 - n; s <= at - n; s++)
-		v -= r[s % n][f];
+		v -= r[(s % n) * cols + c];
 	return v;
 }
+
+/* A value that has no meaning for a principal (a share of nothing): left
+ * out of its group's statistics. */
+#define NO_VALUE UINT32_MAX
 
 static uint32_t
 slot_of(int64_t t, int64_t len)
@@ -292,21 +347,49 @@ slot_of(int64_t t, int64_t len)
 	return (uint32_t)(t / len);
 }
 
+/* Ring w of a principal: where its slots and running total are, how
+ * many slots and columns, and the slot length in seconds. */
+static const struct ringdef {
+	size_t slots, sums;
+	unsigned n, cols;
+	int64_t len;
+} rings[NW] = {
+	{ offsetof(struct principal, m), offsetof(struct principal, sm),
+	    M_SLOTS, M_COLS, 60 },
+	{ offsetof(struct principal, q), offsetof(struct principal, sq),
+	    Q_SLOTS, Q_COLS, 900 },
+	{ offsetof(struct principal, h), offsetof(struct principal, sh),
+	    H_SLOTS, H_COLS, 3600 },
+	{ offsetof(struct principal, dd), offsetof(struct principal, sd),
+	    D_SLOTS, D_COLS, 86400 },
+};
+
+static const uint16_t *
+ring_slots(const struct principal *p, const struct ringdef *rd)
+{
+	return (const uint16_t *)(const void *)((const char *)p + rd->slots);
+}
+
+static const uint32_t *
+ring_sums(const struct principal *p, const struct ringdef *rd)
+{
+	return (const uint32_t *)(const void *)((const char *)p + rd->sums);
+}
+
+/* Feature f's column in ring w, or -1 (set once by vg_detect_new). */
+static int8_t col_of[NW][NF];
+
 /* Window w's count of feature f for p at time t (seconds). */
 static uint32_t
 window(const struct principal *p, int w, int f, int64_t t)
 {
-	switch (w) {
-	case W_15M:
-		return ring_sum((const uint16_t (*)[NF])p->m, M_SLOTS,
-		    p->m_last, p->sum[W_15M], slot_of(t, 60), f);
-	case W_1H:
-		return ring_sum((const uint16_t (*)[NF])p->q, Q_SLOTS,
-		    p->q_last, p->sum[W_1H], slot_of(t, 900), f);
-	default:
-		return ring_sum((const uint16_t (*)[NF])p->h, H_SLOTS,
-		    p->h_last, p->sum[W_1D], slot_of(t, 3600), f);
-	}
+	const struct ringdef *rd = &rings[w];
+	int c = col_of[w][f];
+
+	if (c < 0)
+		return 0;
+	return ring_sum(ring_slots(p, rd), rd->n, rd->cols, p->last[w],
+	    ring_sums(p, rd), slot_of(t, rd->len), (unsigned)c);
 }
 
 /* Linear counting over a bitmap of m bits with `set` of them set: the
@@ -330,7 +413,9 @@ customers(const struct principal *p, int w, int64_t t)
 	if (w == W_1H)
 		return p->hb_period == slot_of(t, 3600) + 1 ?
 		    lc_estimate(p->hset, HBITS) : 0;
-	return window(p, W_15M, F_REVEAL, t);
+	if (w == W_15M)
+		return window(p, W_15M, F_REVEAL, t);
+	return 0;		/* no month of distinct customers */
 }
 
 /* Any feature, including the derived ones, as peers are compared. */
@@ -339,6 +424,12 @@ value(const struct principal *p, int w, int f, int64_t t)
 {
 	if (f == F_CUST)
 		return customers(p, w, t);
+	if (f == F_WSHARE) {
+		uint32_t n = window(p, w, F_REVEAL, t);
+
+		/* No reveals: no share (left out of the peers' median). */
+		return n > 0 ? window(p, w, F_WIDE, t) * 1000 / n : NO_VALUE;
+	}
 	if (f == F_RATIO) {
 		uint32_t c = window(p, w, F_CASES, t);
 
@@ -516,17 +607,21 @@ principal_get(struct vg_detect *d, const char *id)
 static void
 count(struct principal *p, int f, int64_t t, unsigned by)
 {
-	uint16_t *row;
+	int w;
 
-	if ((row = ring_at(p->m, M_SLOTS, &p->m_last, slot_of(t, 60),
-	    p->sum[W_15M])))
-		p->sum[W_15M][f] += inc16(&row[f], by);
-	if ((row = ring_at(p->q, Q_SLOTS, &p->q_last, slot_of(t, 900),
-	    p->sum[W_1H])))
-		p->sum[W_1H][f] += inc16(&row[f], by);
-	if ((row = ring_at(p->h, H_SLOTS, &p->h_last, slot_of(t, 3600),
-	    p->sum[W_1D])))
-		p->sum[W_1D][f] += inc16(&row[f], by);
+	for (w = 0; w < NW; w++) {
+		const struct ringdef *rd = &rings[w];
+		uint32_t *sum = (uint32_t *)(void *)((char *)p + rd->sums);
+		uint16_t *r = (uint16_t *)(void *)((char *)p + rd->slots);
+		int c = col_of[w][f];
+		uint16_t *row;
+
+		if (c < 0)
+			continue;
+		if ((row = ring_at(r, rd->n, rd->cols, &p->last[w],
+		    slot_of(t, rd->len), sum)) != NULL)
+			sum[c] += inc16(&row[c], by);
+	}
 }
 
 static void
@@ -719,7 +814,7 @@ select_k(uint32_t *v, size_t n, size_t k)
 static struct stat2
 robust(uint32_t *v, size_t n)
 {
-	struct stat2 s = { 0, 0 };
+	struct stat2 s = { 0, 0, (uint32_t)n };
 	uint32_t any = 0;
 	size_t i;
 
@@ -735,56 +830,141 @@ robust(uint32_t *v, size_t n)
 }
 
 /* The (window, feature) pairs some signal reads: only these have peer
- * statistics (set once by vg_detect_new). */
+ * statistics, numbered 0 to npairs - 1 (set once by vg_detect_new). */
 static bool used[NW][NSF];
+static uint8_t pair_w[NW * NSF], pair_f[NW * NSF];
+static int8_t pair_of[NW][NSF];		/* -1: not read */
+static size_t npairs;
 static pthread_once_t used_once = PTHREAD_ONCE_INIT;
 
+/* True when too few of p's role, across every org, were active at the
+ * last recompute for a comparison (a few security analysts on a quiet
+ * day, everybody on a weekend): p is then compared with its own past,
+ * window by window, once that past is long enough.  */
+static bool
+tiny(const struct vg_detect *d, const struct principal *p)
+{
+	return d->g[p->rgroup].active < d->tu.min_active_peers;
+}
+
+/* True when p's role has too few members at all (the exporters, ingest):
+ * p is never compared with peers, only with its own past. */
+static bool
+alone(const struct vg_detect *d, const struct principal *p)
+{
+	return d->g[p->rgroup].nmembers < d->tu.min_active_peers;
+}
+
+/* The share of window w's full length that its slots cover at t: the
+ * newest slot holds only the seconds of it gone so far (an "hour" at
+ * 10:20 is 09:30 to 10:20).  Own baselines of ring counts are kept per
+ * full window. */
+static double
+coverage(int w, int64_t t)
+{
+	const struct ringdef *rd = &rings[w];
+
+	return (double)((int64_t)(rd->n - 1) * rd->len + t % rd->len + 1) /
+	    (double)((int64_t)rd->n * rd->len);
+}
+
+/* Folds the values v (by pair) of p at t into its own baselines: the
+ * 15-minute and hour windows only when p has been working without a
+ * break for all of the window (so the first and last minutes of a day's
+ * work, nights and weekends do not pull the averages down), the day
+ * when p was active within it.  The month is left out: a month's count
+ * only settles after a month. */
+static void
+own_update(struct vg_detect *d, struct principal *p, const uint32_t *v,
+    int64_t t)
+{
+	struct own *o;
+	bool on[NW];
+	size_t k;
+	int w;
+
+	if (p->own == 0) {
+		if (d->nown >= OWN_MAX || grow((void **)&d->own, &d->owncap,
+		    d->nown + 1, sizeof(*d->own)) != 0)
+			return;
+		memset(&d->own[d->nown], 0, sizeof(d->own[0]));
+		p->own = (uint32_t)++d->nown;
+	}
+	o = &d->own[p->own - 1];
+	for (w = 0; w < NW; w++) {
+		if (w == W_1D)
+			on[w] = p->last_t > t - win_len[w];
+		else
+			on[w] = w != W_30D && p->spell_t <= t - win_len[w] &&
+			    p->last_t > t - SPELL_GAP_S;
+		if (on[w] && o->n[w] < UINT16_MAX)
+			o->n[w]++;
+	}
+	for (k = 0; k < npairs; k++) {
+		float x, a;
+
+		w = pair_w[k];
+		if (!on[w])
+			continue;
+		x = (float)(pair_f[k] < NF ? v[k] / coverage(w, t) : v[k]);
+		if (o->n[w] == 1) {
+			o->mean[k] = x;
+			o->dev[k] = 0;
+			continue;
+		}
+		a = o->n[w] < OWN_SPAN ? 1.0f / o->n[w] : 1.0f / OWN_SPAN;
+		o->dev[k] += a * (fabsf(x - o->mean[k]) - o->dev[k]);
+		o->mean[k] += a * (x - o->mean[k]);
+	}
+}
+
 /* Peer baselines as of t: every active principal's values once, then
- * each group's median and MAD over its active members. */
+ * each group's median and MAD over its active members; and the own
+ * baselines of principals without peers. */
 static void
 recompute(struct vg_detect *d, int64_t t)
 {
-	size_t gi, i;
+	size_t gi, i, k;
 
 	if (grow((void **)&d->scratch, &d->scratch_cap, d->np + 1,
 	    sizeof(*d->scratch)) != 0 ||
-	    grow((void **)&d->vals, &d->vals_cap, (d->np + 1) * NW * NSF,
+	    grow((void **)&d->vals, &d->vals_cap, (d->np + 1) * npairs,
 	    sizeof(*d->vals)) != 0)
 		return;		/* the old baselines stay */
 	for (i = 0; i < d->np; i++) {
-		const struct principal *p = P(d, i);
-		uint32_t *v = &d->vals[i * NW * NSF];
-		int w, f;
+		struct principal *p = P(d, i);
+		uint32_t *v = &d->vals[i * npairs];
 
 		if (p->last_t <= t - ACTIVE_S)
 			continue;
-		for (w = 0; w < NW; w++)
-			for (f = 0; f < NSF; f++)
-				v[w * NSF + f] = used[w][f] ?
-				    value(p, w, f, t) : 0;
+		for (k = 0; k < npairs; k++)
+			v[k] = value(p, pair_w[k], pair_f[k], t);
 	}
 	for (gi = 0; gi < d->ng; gi++) {
 		struct group *g = &d->g[gi];
-		int w, f;
 
 		g->active = 0;
-		for (w = 0; w < NW; w++)
-			for (f = 0; f < NSF; f++) {
-				size_t n = 0;
+		for (k = 0; k < npairs; k++) {
+			size_t n = 0;
 
-				if (!used[w][f])
-					continue;
-				for (i = 0; i < g->nmembers; i++) {
-					uint32_t m = g->members[i];
+			for (i = 0; i < g->nmembers; i++) {
+				uint32_t m = g->members[i];
 
-					if (P(d, m)->last_t > t - ACTIVE_S)
-						d->scratch[n++] = d->vals[
-						    (size_t)m * NW * NSF +
-						    (size_t)w * NSF + (size_t)f];
-				}
-				g->active = (uint32_t)n;
-				g->st[w][f] = robust(d->scratch, n);
+				if (P(d, m)->last_t > t - ACTIVE_S &&
+				    d->vals[(size_t)m * npairs + k] != NO_VALUE)
+					d->scratch[n++] = d->vals[(size_t)m *
+					    npairs + k];
 			}
+			if (pair_f[k] != F_WSHARE)
+				g->active = (uint32_t)n;
+			g->st[pair_w[k]][pair_f[k]] = robust(d->scratch, n);
+		}
+	}
+	for (i = 0; i < d->np; i++) {
+		struct principal *p = P(d, i);
+
+		if (p->last_t > t - ACTIVE_S && tiny(d, p))
+			own_update(d, p, &d->vals[i * npairs], t);
 	}
 	d->st.recomputes++;
 }
@@ -815,6 +995,8 @@ static const struct sigdef sigs[] = {
 	    " records without a case in the last hour" },
 	{ F_NOCASE, W_1D, 10, "reveals_without_case", "revealed ",
 	    " records without a case in the last day" },
+	{ F_NOCASE, W_30D, 6, "reveals_without_case", "revealed ",
+	    " records without a case in the last 30 days" },
 	{ F_BUNDLE, W_1H, 8, "sellable_bundle",
 	    "revealed name, phone and account id together ",
 	    " times in the last hour" },
@@ -844,6 +1026,10 @@ static const struct sigdef sigs[] = {
 	{ F_SHARED, W_1D, 5, "shared_customers", "revealed without a case ",
 	    " customers that principals of other orgs also revealed without "
 	    "a case this week" },
+	{ F_WIDE, W_1D, 6, "wide_reveals", "revealed 3 or more fields at "
+	    "once ", " times in the last day" },
+	{ F_WIDE, W_30D, 10, "wide_reveals", "revealed 3 or more fields at "
+	    "once ", " times in the last 30 days" },
 	{ F_RATIO, W_1D, 30, "reveals_per_case", "revealed ",
 	    " records per case handled in the last day" },
 };
@@ -852,11 +1038,48 @@ static const struct sigdef sigs[] = {
 static void
 used_init(void)
 {
+	static const struct {
+		const uint8_t *f;
+		size_t n;
+	} cols[NW] = {
+		{ cols_m, M_COLS }, { cols_q, Q_COLS }, { cols_h, H_COLS },
+		{ cols_d, D_COLS },
+	};
 	size_t i;
+	int w, f;
 
-	for (i = 0; i < NSIGS; i++)
+	for (i = 0; i < NSIGS; i++) {
 		used[sigs[i].w][sigs[i].f] = true;
+		/* Wide reveals are read against the peers' share. */
+		if (sigs[i].f == F_WIDE)
+			used[sigs[i].w][F_WSHARE] = true;
+	}
 	used[W_1D][F_REVEAL] = true;	/* the per-case ratio's gate */
+	for (w = 0; w < NW; w++) {
+		for (f = 0; f < NF; f++)
+			col_of[w][f] = -1;
+		for (i = 0; i < cols[w].n; i++)
+			col_of[w][cols[w].f[i]] = (int8_t)i;
+		for (f = 0; f < NSF; f++) {
+			pair_of[w][f] = -1;
+			if (used[w][f]) {
+				pair_of[w][f] = (int8_t)npairs;
+				pair_w[npairs] = (uint8_t)w;
+				pair_f[npairs++] = (uint8_t)f;
+			}
+		}
+	}
+	/* Every count a signal reads has its ring column: a programmer's
+	 * error otherwise, caught by any test run. */
+	for (w = 0; w < NW; w++)
+		for (f = 0; f < NF; f++)
+			assert(!used[w][f] || col_of[w][f] >= 0);
+	assert(!used[W_15M][F_CUST] || col_of[W_15M][F_REVEAL] >= 0);
+	assert(!used[W_30D][F_CUST]);
+	assert(!used[W_1D][F_RATIO] || col_of[W_1D][F_CASES] >= 0);
+	for (w = 0; w < NW; w++)
+		assert(!used[w][F_WSHARE] || (col_of[w][F_REVEAL] >= 0 &&
+		    col_of[w][F_WIDE] >= 0));
 }
 
 /* Peers' statistics for p: its org and role, or the role across orgs
@@ -874,7 +1097,9 @@ peers(const struct vg_detect *d, const struct principal *p)
 struct cand {
 	struct vg_alert_signal s;	/* text "" until described */
 	int src;			/* sigs[] index; OWN; CUSTOM: s.text */
-	uint32_t x, median;
+	bool own;			/* compared with its own past */
+	uint32_t x;
+	double base;			/* peers' median, or own average */
 };
 
 #define SRC_OWN (-1)
@@ -918,12 +1143,21 @@ describe(struct cand *c)
 		snprintf(s->text, sizeof(s->text), "revealed %u records today; "
 		    "their own average day is %.0f", c->x, s->baseline);
 	} else if (sigs[c->src].f == F_RATIO) {
-		snprintf(s->text, sizeof(s->text), "%s%u.%u%s; peers' median "
-		    "%u.%u", sigs[c->src].pre, c->x / 10, c->x % 10,
-		    sigs[c->src].post, c->median / 10, c->median % 10);
+		snprintf(s->text, sizeof(s->text), "%s%u.%u%s; %s %.1f",
+		    sigs[c->src].pre, c->x / 10, c->x % 10, sigs[c->src].post,
+		    c->own ? "their own usual" : "peers' median",
+		    c->base / 10.0);
+	} else if (sigs[c->src].f == F_WIDE) {
+		snprintf(s->text, sizeof(s->text), "%s%u%s; their peers' share "
+		    "of such reveals would make it %.0f", sigs[c->src].pre,
+		    c->x, sigs[c->src].post, c->base);
+	} else if (c->own) {
+		snprintf(s->text, sizeof(s->text), "%s%u%s; their own usual "
+		    "%.0f", sigs[c->src].pre, c->x, sigs[c->src].post,
+		    c->base);
 	} else {
-		snprintf(s->text, sizeof(s->text), "%s%u%s; peers' median %u",
-		    sigs[c->src].pre, c->x, sigs[c->src].post, c->median);
+		snprintf(s->text, sizeof(s->text), "%s%u%s; peers' median %.0f",
+		    sigs[c->src].pre, c->x, sigs[c->src].post, c->base);
 	}
 }
 
@@ -942,13 +1176,72 @@ by_z(const void *a, const void *b)
 	return strcmp(x->window, y->window);
 }
 
+/* The least scale of a count whose usual value is m, so that a MAD of 0
+ * (most peers alike) does not make every count infinite: Poisson noise,
+ * whose spread is sqrt(m), with a longer tail than that at small m. */
+static double
+scale_floor(int f, double m)
+{
+	double a = 1.0 + 0.5 * sqrt(m), b = sqrt(m);
+
+	if (f == F_RATIO)
+		return 10.0 + 0.5 * m;
+	return a > b ? a : b;
+}
+
+/* True when candidate i (of c[], strongest first) counts the very reveals
+ * that a stronger one counts: the same window, the same number, both a
+ * kind of reveal (an exporter's reveals are all without a case: one
+ * piece of evidence, not two). */
+static bool
+same_evidence(const struct cand *c, size_t i)
+{
+	static const bool reveal_kind[NSF] = {
+		[F_REVEAL] = true, [F_NOCASE] = true, [F_BUNDLE] = true,
+		[F_SELFCASE] = true, [F_WIDE] = true,
+	};
+	size_t j;
+
+	if (c[i].src < 0 || !reveal_kind[sigs[c[i].src].f])
+		return false;
+	for (j = 0; j < i; j++)
+		if (c[j].src >= 0 && reveal_kind[sigs[c[j].src].f] &&
+		    sigs[c[j].src].w == sigs[c[i].src].w && c[j].x == c[i].x)
+			return true;
+	return false;
+}
+
+/* How far x lies in the upper tail of a Poisson count of mean m (at
+ * least 1), as a normal z: P(X >= x) = P(Gamma(x) <= m), by the
+ * Wilson-Hilferty cube root. */
+static double
+poisson_z(uint32_t x, double m)
+{
+	double xx = x;
+
+	if (m < 1.0)
+		m = 1.0;
+	if (xx <= m)
+		return 0;
+	return 3.0 * sqrt(xx) * (1.0 - 1.0 / (9.0 * xx) - cbrt(m / xx));
+}
+
 /* Every signal of p at time t with z >= 3, and the combined score: the
- * strongest z plus a quarter of the others. */
+ * strongest z plus a quarter of the others (a count that is a stronger
+ * one's very reveals adds nothing).  Each count is compared with p's
+ * peers.  While too few of its role are active for a median, it is
+ * compared with its own past if that is long enough for the window (the
+ * month and wide reveals excepted), else with nothing but the minimums:
+ * work when nobody of one's role works stands out.  A principal whose
+ * role has too few members at all is compared only with its own past. */
 static void
 score(const struct vg_detect *d, const struct principal *p, int64_t t,
     struct scored *sc)
 {
 	const struct group *g = peers(d, p);
+	bool few = tiny(d, p), lone = alone(d, p);
+	const struct own *o = few && p->own != 0 ? &d->own[p->own - 1] :
+	    NULL;
 	struct cand *c;
 	size_t i;
 
@@ -957,30 +1250,65 @@ score(const struct vg_detect *d, const struct principal *p, int64_t t,
 	for (i = 0; i < NSIGS; i++) {
 		const struct sigdef *s = &sigs[i];
 		uint32_t x = value(p, s->w, s->f, t);
-		struct stat2 st = g->st[s->w][s->f];
-		double scale, z, floor;
+		double base, scale, z, ratio = s->f == F_RATIO ? 10.0 : 1.0;
 		uint32_t gate = s->f == F_RATIO ?
 		    value(p, s->w, F_REVEAL, t) : x;
+		bool own = o != NULL && s->w != W_30D && s->f != F_WIDE &&
+		    o->n[s->w] >= OWN_WARM;
 
-		if (gate < s->min)
+		if (gate < s->min || (lone && !own))
 			continue;
-		/* A MAD of 0 (most peers alike) must not make every count
-		 * infinite: Poisson-like noise sets the least scale. */
-		floor = 1.0 + 0.5 * sqrt((double)st.median);
-		if (s->f == F_RATIO)
-			floor = 10.0 + 0.5 * (double)st.median;
-		scale = 1.4826 * st.mad;
-		if (scale < floor)
-			scale = floor;
-		z = ((double)x - (double)st.median) / scale;
+		if (own) {
+			int k = pair_of[s->w][s->f];
+
+			base = o->mean[k];
+			/* A mean absolute deviation: 1.2533 of it is a
+			 * standard deviation, as 1.4826 of a MAD. */
+			scale = 1.2533 * o->dev[k];
+			if (s->f < NF) {
+				base *= coverage(s->w, t);
+				scale *= coverage(s->w, t);
+			}
+		} else if (s->f == F_WIDE) {
+			/* Against what the peers' share of wide reveals
+			 * predicts for as many reveals: where every case
+			 * needs three fields (a store's delivery) none is
+			 * wide beyond need.  Too few peers with reveals:
+			 * no share to compare with. */
+			struct stat2 sh = g->st[s->w][F_WSHARE];
+			double n = value(p, s->w, F_REVEAL, t);
+			double q = sh.median / 1000.0;
+
+			if (sh.n < d->tu.min_active_peers)
+				continue;
+			base = q * n;
+			scale = sqrt(n * q * (1.0 - q));
+			if (scale < 1.4826 * sh.mad / 1000.0 * n)
+				scale = 1.4826 * sh.mad / 1000.0 * n;
+		} else if (few) {
+			base = 0;
+			scale = 0;
+		} else {
+			struct stat2 st = g->st[s->w][s->f];
+
+			base = st.median;
+			scale = 1.4826 * st.mad;
+		}
+		if (scale < scale_floor(s->f, base))
+			scale = scale_floor(s->f, base);
+		z = ((double)x - base) / scale;
+		/* One principal's own counts, watched all day long: a
+		 * Poisson tail's own z, where it is the smaller. */
+		if (own && s->f != F_RATIO && poisson_z(x, base) < z)
+			z = poisson_z(x, base);
 		if (z < 3)
 			continue;
 		c = add_signal(sc, (int)i, s->name, win_name[s->w],
-		    s->f == F_RATIO ? x / 10.0 : x, s->f == F_RATIO ?
-		    st.median / 10.0 : st.median, "peers", z);
+		    x / ratio, base / ratio, own ? "own" : "peers", z);
 		if (c != NULL) {
+			c->own = own;
 			c->x = x;
-			c->median = st.median;
+			c->base = base;
 		}
 	}
 	/* Against its own past: today's reveals so far. */
@@ -1000,7 +1328,8 @@ score(const struct vg_detect *d, const struct principal *p, int64_t t,
 	qsort(sc->c, sc->n, sizeof(sc->c[0]), by_z);
 	sc->score = sc->c[0].s.z;
 	for (i = 1; i < sc->n; i++)
-		sc->score += 0.25 * sc->c[i].s.z;
+		if (!same_evidence(sc->c, i))
+			sc->score += 0.25 * sc->c[i].s.z;
 }
 
 static int
@@ -1112,7 +1441,7 @@ judge(struct vg_detect *d, struct principal *p,
 	if ((int)sev <= p->level)
 		return;
 	/* The rule is the strongest signal's basis. */
-	raise_alert(d, p, sc.c[0].src == SRC_OWN ?
+	raise_alert(d, p, sc.c[0].src == SRC_OWN || sc.c[0].own ?
 	    "own_history" : "peer_outlier", sev, sc.score, &sc, rec->node,
 	    rec->seq, rec->time_ns);
 }
@@ -1234,6 +1563,34 @@ in_region(const struct principal *p, const char *detail)
 	return strcmp(r, p->region) == 0;
 }
 
+/* The number of fields in a comma list ("" has none). */
+static unsigned
+nfields(const char *list)
+{
+	unsigned n = *list != '\0';
+
+	for (; *list != '\0'; list++)
+		n += *list == ',';
+	return n;
+}
+
+/* A refusal that the detector's own containment caused (vigild marks
+ * them: "contained=1" on a reveal refused while suspended, "why=contained"
+ * on a step-up it asked for): its outcome, not the principal's probing. */
+static bool
+contained_refusal(const struct vg_audit_record *rec)
+{
+	char v[16];
+
+	if (strcmp(rec->decision, "deny") == 0)
+		return detail_get(rec->detail, "contained", v, sizeof(v)) &&
+		    strcmp(v, "1") == 0;
+	if (strcmp(rec->decision, "step_up") == 0)
+		return detail_get(rec->detail, "why", v, sizeof(v)) &&
+		    strcmp(v, "contained") == 0;
+	return false;
+}
+
 int
 vg_detect_feed(struct vg_detect *d, const struct vg_audit_record *rec)
 {
@@ -1265,6 +1622,8 @@ vg_detect_feed(struct vg_detect *d, const struct vg_audit_record *rec)
 	if ((p = principal_get(d, rec->principal)) == NULL)
 		return VG_ENOMEM;
 	pi = p->idx;
+	if (t - p->last_t > SPELL_GAP_S)
+		p->spell_t = t;		/* a new stretch of work */
 	if (t > p->last_t)
 		p->last_t = t;
 	own_roll(p, slot_of(t, 86400));
@@ -1300,6 +1659,8 @@ vg_detect_feed(struct vg_detect *d, const struct vg_audit_record *rec)
 		}
 		return 0;
 	}
+	if (contained_refusal(rec))
+		return 0;
 	if (!access) {
 		if (strcmp(rec->decision, "deny") == 0) {
 			count(p, F_DENY, t, 1);
@@ -1330,6 +1691,8 @@ vg_detect_feed(struct vg_detect *d, const struct vg_audit_record *rec)
 
 		count(p, F_REVEAL, t, 1);
 		p->day_reveals++;
+		if (nfields(rec->fields) >= WIDE_FIELDS)
+			count(p, F_WIDE, t, 1);
 		if (has_word(rec->fields, "name") &&
 		    has_word(rec->fields, "phone") &&
 		    has_word(rec->fields, "account_id"))
@@ -1415,6 +1778,7 @@ vg_detect_free(struct vg_detect *d)
 	free(d->shared);
 	free(d->scratch);
 	free(d->vals);
+	free(d->own);
 	free(d->org_active);
 	free(d->org_elevated);
 	free(d);
@@ -1433,6 +1797,7 @@ vg_detect_stats(const struct vg_detect *d, struct vg_detect_stats *st)
 	    d->gcap * sizeof(struct group) + d->orgcap * sizeof(*d->orgs) +
 	    (size_t)SHARED_SLOTS * sizeof(struct shared_slot) +
 	    d->scratch_cap * sizeof(uint32_t) + d->vals_cap * sizeof(uint32_t) +
+	    d->owncap * sizeof(struct own) +
 	    2 * d->org_cnt_cap * sizeof(uint32_t);
 	for (i = 0; i < d->ng; i++)
 		bytes += d->g[i].cap * sizeof(uint32_t);

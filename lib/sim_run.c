@@ -10,7 +10,9 @@
  * of src/vigild/api.c: "region=XX" on what a record was read for,
  * "break_glass=1,justification_bytes=N,notify=1", "approval=apr_...",
  * "assignee=X,channel=Y[,self_opened=1]", "window=W,kind=K" on a quota
- * refusal), feeds it to the detector, and answers the world.  Alerts
+ * refusal, "approval=apr_...,why=W" on a step-up, "contained=1" on a
+ * reveal refused because the detector's containment suspended it),
+ * feeds it to the detector, and answers the world.  Alerts
  * contain as vigild's detector thread does: a "detect.contain" record
  * first, then the containment map that the next reveal reads.
  *
@@ -732,7 +734,15 @@ do_reveal(struct run *r, const struct vg_sim_action *a, int64_t now)
 		    VG_SIM_STEP_UP;
 	}
 	if (c.d.verdict == VG_DENY) {
-		detail[0] = '\0';
+		/* vigild marks a refusal that the detector's containment
+		 * caused (not a person's suspension): the detector does not
+		 * count it as the principal's own probing. */
+		bool contained = strcmp(c.d.reason, VG_R_SUSPENDED) == 0 &&
+		    c.in.containment >= 2 &&
+		    strcmp(r->dir[a->actor].state, "suspended") != 0;
+
+		snprintf(detail, sizeof(detail), "%s", contained ?
+		    "contained=1" : "");
 		if (strcmp(c.d.reason, VG_R_QUOTA) == 0)
 			snprintf(detail, sizeof(detail), "window=%s,kind=%s",
 			    c.d.quota_window >= 0 ?

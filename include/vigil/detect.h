@@ -14,23 +14,29 @@
  * hour, a day and 30 days (docs/DETECTION.md has the words):
  *   reveals; distinct customers; reveals without a case (break-glass);
  *   reveals of the sellable bundle (name, phone and account id at once);
- *   lookups that matched nobody; denied requests; accesses outside the
- *   principal's shift; customers outside the principal's region; reveals
- *   under a case the principal opened for themselves shortly before;
- *   lookups; cases handled; customers that an unrelated principal also
- *   revealed without a case.
+ *   reveals of 3 or more fields at once; lookups that matched nobody;
+ *   denied requests (not the refusals its own containment causes);
+ *   accesses outside the principal's shift; customers outside the
+ *   principal's region; reveals under a case the principal opened for
+ *   themselves shortly before; lookups; cases handled; customers that an
+ *   unrelated principal also revealed without a case.
  * Each count is compared with the principal's peer group (same org and
  * role; the role across all orgs when the group is small) by a robust
  * z-score, (x - median) / max(1.4826 MAD, floor), over the group's
  * members active that day, recomputed every 10 minutes of log time, so a
- * whole team's busy Monday moves the median and raises nobody; and with
- * the principal's own history (an exponential average of its days).  An
- * org whose members are elevated together, and customers revealed
- * without a case by principals of different orgs, are signals of
- * collusion.  Any access to a honeytoken record is critical at once.
+ * whole team's busy Monday moves the median and raises nobody; wide
+ * reveals against what the peers' share of them predicts.  A principal
+ * whose role has too few members active (a system such as an exporter)
+ * is compared with its own past instead, window by window.  Its day's
+ * reveals are also compared with its own history (an exponential
+ * average of its days).  An org whose members are elevated together, and
+ * customers revealed without a case by principals of different orgs, are
+ * signals of collusion.  Any access to a honeytoken record is critical at
+ * once.
  *
  * Memory is fixed per principal (rings of counters and small bitmaps,
- * about 1.5 KiB): vg_detect_stats() reports it.
+ * about 1.6 KiB with its share of the baselines; a principal compared
+ * with itself has another 0.5 KiB): vg_detect_stats() reports it.
  */
 #ifndef VIGIL_DETECT_H
 #define VIGIL_DETECT_H
@@ -60,7 +66,9 @@ struct vg_detect_tuning {
 	enum vg_contain on_medium;	/* default step_up */
 	enum vg_contain on_high;	/* default suspend */
 	enum vg_contain on_critical;	/* default suspend */
-	uint32_t min_active_peers;	/* below: compare with the role */
+	uint32_t min_active_peers;	/* below: compare with the role;
+					 * the role below it too: with its
+					 * own past */
 	uint32_t own_history_days;	/* days before own history counts */
 };
 void vg_detect_tuning_default(struct vg_detect_tuning *t);

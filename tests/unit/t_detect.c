@@ -10,11 +10,17 @@
  * harvester (contained before 50 records), a low-and-slow one (30 a day
  * without cases, alerted the first day), case laundering, list
  * validation, off-shift theft, two vendors sharing customers without
- * cases, an org elevated together, a jump against one's own history.
+ * cases, a jump against one's own history, a ring member's few
+ * break-glass reveals a day (seen over 30 days), a mimic revealing more
+ * fields than its peers (while a desk whose every case needs them raises
+ * nothing), and systems with no peers (three exporters) compared with
+ * their own past: quiet at their usual pace, alerted at four times it.
+ * Refusals that the detector's own containment caused are not probing.
  * Also: alerts are a function of the records (same feed, same bytes),
  * log order is enforced, unknown principals are their own group, and
  * memory for 100,000 principals stays under 200 MB.
  */
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +60,11 @@ dir_fn(void *ctx, const char *id, struct vg_principal *out)
 	if (strcmp(id, "ticketing") == 0) {
 		snprintf(out->org, sizeof(out->org), "acme");
 		snprintf(out->role, sizeof(out->role), "ticketing");
+		return 0;
+	}
+	if (strncmp(id, "dmreach-x", 9) == 0) {
+		snprintf(out->org, sizeof(out->org), "dmreach");
+		snprintf(out->role, sizeof(out->role), "exporter");
 		return 0;
 	}
 	if (strncmp(id, "acme-", 5) == 0)
@@ -204,6 +215,11 @@ legit(int days, int surge_day, double surge)
 	}
 }
 
+/* What the legitimate agents reveal under their cases, and one agent
+ * (-1: none) that reveals every case with a third field. */
+static const char *legit_fields = "name,phone";
+static int wide_who = -1;
+
 /* Feeds the queued legit events, interleaving extra(t) calls. */
 static void
 run(struct feeder *f, void (*extra)(struct feeder *, int64_t, int64_t))
@@ -235,7 +251,8 @@ run(struct feeder *f, void (*extra)(struct feeder *, int64_t, int64_t))
 			break;
 		default:
 			feed(f, e->t, who, "reveal", "allow", (int)e->arg,
-			    "name,phone", cid, "region=CN-GD");
+			    e->who == wide_who ? "name,phone,email" :
+			    legit_fields, cid, "region=CN-GD");
 		}
 	}
 }
@@ -441,10 +458,104 @@ share(struct feeder *f, int64_t from, int64_t to)
  * Tests
  */
 
+/* A ring member: fixit-a15 breaks glass 4 times a working day from day
+ * 3 (Monday), under every one-day minimum. */
+static void
+ring4(struct feeder *f, int64_t from, int64_t to)
+{
+	if (next == 0)
+		next = T0 + 3 * DAY_S + 9 * 3600;
+	while (next >= from && next < to) {
+		int64_t sod = next % DAY_S;
+		int wd = (int)((next / DAY_S + 3) % 7);
+
+		if (wd < 5 && sod >= 9 * 3600 && sod < 17 * 3600) {
+			feed(f, next, "fixit-a15", "reveal", "allow",
+			    (int)(950000 + thief_reveals), "name,phone", NULL,
+			    "break_glass=1,region=CN-GD");
+			thief_reveals++;
+		}
+		next += 7200;	/* four in the working day */
+	}
+}
+
+/* Three exporters revealing delivery labels without cases, one every two
+ * minutes or so each (exponential gaps), 09:00-18:00 on weekdays; with
+ * burst, dmreach-x2 goes four times as fast 10:00-11:00 on day 4. */
+static int64_t exp_next[3];
+static int burst;
+
+static void
+exporters(struct feeder *f, int64_t from, int64_t to)
+{
+	for (;;) {
+		int k, m = 0;
+		int64_t t, sod, day0;
+		int wd;
+		double gap;
+		char who[32];
+
+		for (k = 0; k < 3; k++) {
+			if (exp_next[k] == 0)
+				exp_next[k] = T0 + 9 * 3600 + k * 37;
+			if (exp_next[k] < exp_next[m])
+				m = k;
+		}
+		t = exp_next[m];
+		if (t >= to)
+			return;
+		sod = t % DAY_S;
+		day0 = t - sod;
+		wd = (int)((t / DAY_S + 3) % 7);
+		gap = -log((rnd() % 1000000 + 1) / 1000001.0) * 120.0;
+		if (burst && m == 1 && day0 == T0 + 4 * DAY_S &&
+		    sod >= 10 * 3600 && sod < 11 * 3600)
+			gap /= 4;
+		exp_next[m] = t + 1 + (int64_t)gap;
+		if (wd >= 5 || sod < 9 * 3600 || sod >= 18 * 3600) {
+			/* Off hours: the next working morning. */
+			int64_t nd = sod >= 9 * 3600 ? day0 + DAY_S : day0;
+
+			exp_next[m] = nd + 9 * 3600 + (int64_t)(rnd() % 300);
+			continue;
+		}
+		if (t < from)
+			continue;
+		snprintf(who, sizeof(who), "dmreach-x%d", m + 1);
+		feed(f, t, who, "reveal", "allow", (int)(1000000 + rnd() %
+		    200000), "name,phone,address", NULL, "");
+	}
+}
+
+/* Refusals on Monday 11:00-11:40: callco-a03's because the detector
+ * contained it (marked as vigild marks them), callco-a04's its own. */
+static void
+contained_refusals(struct feeder *f, int64_t from, int64_t to)
+{
+	if (next == 0)
+		next = T0 + 3 * DAY_S + 11 * 3600;
+	while (next >= from && next < to && next < T0 + 3 * DAY_S +
+	    11 * 3600 + 2400) {
+		int c = 960000 + thief_reveals++;
+
+		feed(f, next, "callco-a03", "reveal", "deny", c, "name",
+		    "case_x", "contained=1");
+		feed(f, next + 10, "callco-a03", "reveal", "step_up", c,
+		    "name", "case_x", "approval=apr_x,why=contained");
+		feed(f, next + 20, "callco-a04", "reveal", "deny", c, "name",
+		    "case_y", "");
+		next += 60;
+	}
+}
+
 static void
 world(int days, int surge_day, double surge, uint64_t seed)
 {
 	rng_s = seed;
+	legit_fields = "name,phone";
+	wide_who = -1;
+	burst = 0;
+	memset(exp_next, 0, sizeof(exp_next));
 	nev = 0;
 	thief_reveals = 0;
 	next = 0;
@@ -741,6 +852,123 @@ test_own_history(void)
 }
 
 static void
+test_ring_member(void)
+{
+	struct feeder f = { fresh(NULL, 0), 0, 0 };
+	size_t first = 0;
+	double h;
+
+	world(7, -1, 1, 11);
+	run(&f, ring4);
+	ok(alerts_for("fixit-a15", NULL, &first) >= 1, "a ring member "
+	    "taking 4 records a day without a case (under every one-day "
+	    "minimum) is alerted");
+	h = G.n > 0 ? (G.a[first].time_ns / 1e9 - (T0 + 3 * DAY_S +
+	    9 * 3600)) / 3600.0 : -1.0;
+	ok(G.n > 0 && h < 2 * 24 + 9, "by its second working day (after "
+	    "%.1f h)", h);
+	ok(G.n > 0 && has_signal(&G.a[first], "reveals_without_case") &&
+	    strcmp(G.a[first].signal[0].window, "30d") == 0,
+	    "by its reveals without a case over 30 days (%s)", G.n ?
+	    G.a[first].summary : "");
+	is_int(G.n, alerts_for("fixit-a15", NULL, NULL), "nobody else");
+	vg_detect_free(f.d);
+}
+
+static void
+test_wide(void)
+{
+	struct feeder f = { fresh(NULL, 0), 0, 0 };
+	size_t first = 0;
+
+	/* acme-a12 reveals a third field on every case; its peers two. */
+	world(5, -1, 1, 12);
+	wide_who = 12;
+	run(&f, NULL);
+	ok(alerts_for("acme-a12", NULL, &first) >= 1, "an agent revealing "
+	    "more fields than its peers on every case is alerted");
+	ok(G.n > 0 && has_signal(&G.a[first], "wide_reveals"), "signal: "
+	    "wide reveals (%s)", G.n ? G.a[first].summary : "");
+	ok(G.n > 0 && G.a[first].time_ns / 1000000000 < T0 + DAY_S,
+	    "on its first working day");
+	is_int(G.n, alerts_for("acme-a12", NULL, NULL), "nobody else");
+	vg_detect_free(f.d);
+
+	/* Everybody's cases need three fields (a store's delivery): wide
+	 * is their peers' share, no alert, even at three times the load. */
+	f = (struct feeder){ fresh(NULL, 0), 0, 0 };
+	world(7, 3, 3.0, 13);
+	legit_fields = "name,phone,address";
+	run(&f, NULL);
+	is_int(G.n, 0, "a week of reveals that all need three fields, "
+	    "with a surge: no alert");
+	if (G.n > 0)
+		printf("#   first: %s %s %s\n", G.a[0].principal,
+		    G.a[0].rule, G.a[0].summary);
+	vg_detect_free(f.d);
+}
+
+static void
+test_no_peers(void)
+{
+	struct feeder f = { fresh(NULL, 0), 0, 0 };
+	size_t first = 0;
+	int i;
+
+	world(7, -1, 1, 14);
+	run(&f, exporters);
+	is_int(G.n, 0, "three exporters (no peers to speak of) revealing "
+	    "labels without cases at their usual pace for a week: no alert");
+	if (G.n > 0)
+		printf("#   first: %s %s %s\n", G.a[0].principal,
+		    G.a[0].rule, G.a[0].summary);
+	vg_detect_free(f.d);
+
+	f = (struct feeder){ fresh(NULL, 0), 0, 0 };
+	world(7, -1, 1, 14);
+	burst = 1;
+	run(&f, exporters);
+	ok(alerts_for("dmreach-x2", NULL, &first) >= 1, "one of them at "
+	    "four times its pace for an hour is alerted");
+	ok(G.n > 0 && strcmp(G.a[first].rule, "own_history") == 0 &&
+	    strcmp(G.a[first].signal[0].basis, "own") == 0, "against its "
+	    "own past (rule %s: %s)", G.n ? G.a[first].rule : "",
+	    G.n ? G.a[first].summary : "");
+	ok(G.n > 0 && G.a[first].time_ns / 1000000000 >= T0 + 4 * DAY_S +
+	    10 * 3600 && G.a[first].time_ns / 1000000000 < T0 + 4 * DAY_S +
+	    11 * 3600, "within that hour");
+	is_int(G.n, alerts_for("dmreach-x2", NULL, NULL), "nobody else");
+	for (i = 0; i < (int)G.n; i++)
+		if (strcmp(G.a[i].signal[0].basis, "peers") == 0)
+			break;
+	is_int(i, (int)G.n, "no signal of theirs is against peers");
+	vg_detect_free(f.d);
+}
+
+static void
+test_contained_refusals(void)
+{
+	struct feeder f = { fresh(NULL, 0), 0, 0 };
+	size_t first = 0;
+
+	/* Monday 11:00 to 11:40, amid everyone's work: callco-a03 is
+	 * suspended by the detector, every reveal it tries is refused, and
+	 * vigild says so in the entry; callco-a04 is refused for its own
+	 * doing. */
+	world(4, -1, 1, 15);
+	run(&f, contained_refusals);
+	is_int(alerts_for("callco-a03", NULL, NULL), 0, "40 reveals refused "
+	    "by the detector's own containment in an hour: not probing, no "
+	    "alert");
+	ok(alerts_for("callco-a04", NULL, &first) >= 1 &&
+	    has_signal(&G.a[first], "denied"), "40 of the principal's own "
+	    "refusals in an hour: denied (%s)", G.n ? G.a[first].summary :
+	    "");
+	is_int(G.n, alerts_for("callco-a04", NULL, NULL), "nobody else");
+	vg_detect_free(f.d);
+}
+
+static void
 test_memory(void)
 {
 	struct feeder f = { fresh(NULL, 0), 0, 0 };
@@ -776,6 +1004,10 @@ main(void)
 	test_determinism();
 	test_order_and_unknown();
 	test_own_history();
+	test_ring_member();
+	test_wide();
+	test_no_peers();
+	test_contained_refusals();
 	test_memory();
 	return done_testing();
 }
