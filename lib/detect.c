@@ -1478,6 +1478,8 @@ org_check(struct vg_detect *d, int64_t t, const struct vg_audit_record *rec)
 {
 	size_t i;
 
+	if (d->norgs == 0)
+		return;		/* nobody yet */
 	if (grow((void **)&d->org_active, &d->org_cnt_cap, d->norgs,
 	    sizeof(uint32_t)) != 0)
 		return;

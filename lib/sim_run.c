@@ -141,7 +141,8 @@ token(char *out, size_t cap, const char *prefix, uint64_t key, uint64_t n)
 		return;
 	memcpy(out, prefix, pl);
 	for (k = 0; k < 26; k++) {
-		uint64_t v = k < 12 ? a >> (5 * k) : b >> (5 * (k - 12));
+		/* 12 and 14 characters of 5 bits: shifts stay below 64. */
+		uint64_t v = k < 12 ? a >> (5 * k) : b >> (4 * (k - 12));
 
 		out[pl + k] = b32[v & 31];
 	}
