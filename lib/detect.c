@@ -19,6 +19,7 @@
 
 #include "vigil/detect.h"
 #include "vigil/shift.h"
+#include "textbuf.h"
 
 /* What is counted.  Each is a number of entries, except F_CUST (distinct
  * customers, from a bitmap), F_RATIO (reveals per case handled, x10) and
@@ -214,17 +215,6 @@ str_hash(const char *s)
 		h *= 1099511628211ull;
 	}
 	return h;
-}
-
-static void
-scopy(char *dst, size_t cap, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
 }
 
 /* Adds by to *v, saturating; returns what was added. */
@@ -474,7 +464,7 @@ org_index(struct vg_detect *d, const char *org, uint32_t *out)
 	if (grow((void **)&d->orgs, &d->orgcap, d->norgs + 1,
 	    sizeof(*d->orgs)) != 0)
 		return VG_ENOMEM;
-	scopy(d->orgs[d->norgs], sizeof(d->orgs[0]), org);
+	copy_str(d->orgs[d->norgs], sizeof(d->orgs[0]), org);
 	*out = (uint32_t)d->norgs++;
 	return 0;
 }
@@ -495,8 +485,8 @@ group_index(struct vg_detect *d, const char *org, const char *role,
 	if (grow((void **)&d->g, &d->gcap, d->ng + 1, sizeof(*d->g)) != 0)
 		return VG_ENOMEM;
 	memset(&d->g[d->ng], 0, sizeof(d->g[0]));
-	scopy(d->g[d->ng].org, sizeof(d->g[0].org), role_wide ? "*" : org);
-	scopy(d->g[d->ng].role, sizeof(d->g[0].role), role);
+	copy_str(d->g[d->ng].org, sizeof(d->g[0].org), role_wide ? "*" : org);
+	copy_str(d->g[d->ng].role, sizeof(d->g[0].role), role);
 	d->g[d->ng].role_wide = role_wide;
 	*out = (uint32_t)d->ng++;
 	return 0;
@@ -570,20 +560,20 @@ principal_get(struct vg_detect *d, const char *id)
 	}
 	p = P(d, d->np);
 	memset(p, 0, sizeof(*p));
-	scopy(p->id, sizeof(p->id), id);
+	copy_str(p->id, sizeof(p->id), id);
 	p->idx = (uint32_t)d->np;
 	memset(&dir, 0, sizeof(dir));
 	if (d->o.directory != NULL &&
 	    d->o.directory(d->o.directory_ctx, id, &dir) == 0) {
 		p->known = true;
-		scopy(p->region, sizeof(p->region), dir.region);
+		copy_str(p->region, sizeof(p->region), dir.region);
 		if (dir.shift[0] != '\0' &&
 		    vg_shift_parse(dir.shift, &p->shift, NULL) == 0)
 			p->has_shift = true;
 	} else {
 		/* Unknown: a group of its own, so nobody's baseline moves. */
-		scopy(dir.org, sizeof(dir.org), id);
-		scopy(dir.role, sizeof(dir.role), "unknown");
+		copy_str(dir.org, sizeof(dir.org), id);
+		copy_str(dir.role, sizeof(dir.role), "unknown");
 	}
 	if (org_index(d, dir.org, &org) != 0 ||
 	    group_index(d, dir.org, dir.role, false, &p->group) != 0 ||
@@ -686,7 +676,7 @@ evidence(struct vg_detect *d, struct principal *p,
 	if (n == d->nnodes) {
 		if (d->nnodes == 8)
 			return;
-		scopy(d->nodes[d->nnodes++], sizeof(d->nodes[0]), rec->node);
+		copy_str(d->nodes[d->nnodes++], sizeof(d->nodes[0]), rec->node);
 	}
 	p->ev[p->ev_i] = rec->seq;
 	p->ev_node[p->ev_i] = (uint8_t)n;
@@ -1122,11 +1112,11 @@ add_signal(struct scored *sc, int src, const char *name, const char *window,
 	c = &sc->c[sc->n++];
 	memset(c, 0, sizeof(*c));
 	c->src = src;
-	scopy(c->s.name, sizeof(c->s.name), name);
-	scopy(c->s.window, sizeof(c->s.window), window);
+	copy_str(c->s.name, sizeof(c->s.name), name);
+	copy_str(c->s.window, sizeof(c->s.window), window);
 	c->s.value = value;
 	c->s.baseline = baseline;
-	scopy(c->s.basis, sizeof(c->s.basis), basis);
+	copy_str(c->s.basis, sizeof(c->s.basis), basis);
 	c->s.z = z;
 	return c;
 }
@@ -1375,22 +1365,22 @@ raise_alert(struct vg_detect *d, struct principal *p, const char *rule,
 	memcpy(a.id, "al_", 3);
 	sodium_bin2hex(a.id + 3, sizeof(a.id) - 3, h, sizeof(h));
 	a.time_ns = time_ns;
-	scopy(a.principal, sizeof(a.principal), p->id);
-	scopy(a.org, sizeof(a.org), p->known ? g->org : "");
-	scopy(a.role, sizeof(a.role), p->known ? g->role : "");
-	scopy(a.rule, sizeof(a.rule), rule);
+	copy_str(a.principal, sizeof(a.principal), p->id);
+	copy_str(a.org, sizeof(a.org), p->known ? g->org : "");
+	copy_str(a.role, sizeof(a.role), p->known ? g->role : "");
+	copy_str(a.rule, sizeof(a.rule), rule);
 	a.severity = sev;
 	a.score = sc_value;
 	a.action = sev == VG_SEV_CRITICAL ? d->tu.on_critical :
 	    sev == VG_SEV_HIGH ? d->tu.on_high :
 	    sev == VG_SEV_MEDIUM ? d->tu.on_medium : VG_CONTAIN_NONE;
-	scopy(a.node, sizeof(a.node), node);
+	copy_str(a.node, sizeof(a.node), node);
 	for (i = 0; i < sc->n && a.nsignals < VG_ALERT_SIGNALS_MAX; i++) {
 		describe(&sc->c[i]);
 		a.signal[a.nsignals++] = sc->c[i].s;
 	}
 	if (a.nsignals > 0)
-		scopy(a.summary, sizeof(a.summary), a.signal[0].text);
+		copy_str(a.summary, sizeof(a.summary), a.signal[0].text);
 	/* The evidence: p's recent entries on this node, and this one. */
 	for (i = 0; i < d->nnodes; i++)
 		if (strcmp(d->nodes[i], node) == 0)
@@ -1466,7 +1456,7 @@ honey_alert(struct vg_detect *d, struct principal *p,
 	    rec->action, rec->decision);
 	c = add_signal(&sc, SRC_CUSTOM, "honeytoken", "", 1, 0, "rule", 0);
 	if (c != NULL)
-		scopy(c->s.text, sizeof(c->s.text), words);
+		copy_str(c->s.text, sizeof(c->s.text), words);
 	raise_alert(d, p, "honeytoken", VG_SEV_CRITICAL, 100.0, &sc,
 	    rec->node, rec->seq, rec->time_ns);
 }
@@ -1531,13 +1521,13 @@ org_check(struct vg_detect *d, int64_t t, const struct vg_audit_record *rec)
 		memset(&sc.c[0], 0, sizeof(sc.c[0]));
 		sc.c[0].src = SRC_CUSTOM;
 		s0 = &sc.c[0].s;
-		scopy(s0->name, sizeof(s0->name), "org_elevated");
-		scopy(s0->window, sizeof(s0->window), "1d");
+		copy_str(s0->name, sizeof(s0->name), "org_elevated");
+		copy_str(s0->window, sizeof(s0->window), "1d");
 		s0->value = el;
 		s0->baseline = act;
-		scopy(s0->basis, sizeof(s0->basis), "org");
+		copy_str(s0->basis, sizeof(s0->basis), "org");
 		s0->z = sc.score;
-		scopy(s0->text, sizeof(s0->text), words);
+		copy_str(s0->text, sizeof(s0->text), words);
 		raise_alert(d, p, "org_elevated", VG_SEV_MEDIUM, sc.score,
 		    &sc, rec->node, UINT64_MAX, t * 1000000000);
 	}

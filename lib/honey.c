@@ -44,6 +44,7 @@
 #include "vigil/gen.h"
 #include "vigil/honey.h"
 #include "vigil/vault.h"
+#include "audit_int.h"
 #include "fileio.h"
 #include "store.h"
 #include "vault_int.h"
@@ -73,26 +74,6 @@ static int
 id_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, VG_IDBYTES);
-}
-
-static void
-put_be64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (56 - 8 * i));
-}
-
-static uint64_t
-get_be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
 }
 
 /* A uniform draw from [0, n), n > 0, from the system's random source. */
@@ -246,7 +227,7 @@ set_read(struct vg_vault *v, const char *dir, unsigned char (**ids)[VG_IDBYTES],
 		rc = VG_ECRYPTO;
 		goto out;
 	}
-	count = get_be64(pt);
+	count = vg__get64(pt);
 	if (count != (ptlen - 8) / VG_IDBYTES) {
 		vg__seterr(err, errcap, "'%s' is damaged (count does not match "
 		    "its length)", path);
@@ -315,7 +296,7 @@ set_write(struct vg_vault *v, const char *dir,
 		rc = VG_ENOMEM;
 		goto out;
 	}
-	put_be64(pt, n);
+	vg__put64(pt, n);
 	if (n > 0)
 		memcpy(pt + 8, ids, n * VG_IDBYTES);
 	memcpy(out, ad, SET_HDR);
