@@ -204,19 +204,6 @@ memcmp_id(const void *a, const void *b)
 	return memcmp(a, b, VG_IDBYTES);
 }
 
-static uint64_t
-str_hash(const char *s)
-{
-	/* FNV-1a: placement in a table only, never output. */
-	uint64_t h = 1469598103934665603ull;
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 /* Adds by to *v, saturating; returns what was added. */
 static unsigned
 inc16(uint16_t *v, unsigned by)
@@ -227,32 +214,6 @@ inc16(uint16_t *v, unsigned by)
 		by = room;
 	*v = (uint16_t)(*v + by);
 	return by;
-}
-
-/* The value of key in a detail such as "assignee=a,channel=phone":
- * copied into out; 0 when absent. */
-static int
-detail_get(const char *detail, const char *key, char *out, size_t cap)
-{
-	size_t kl = strlen(key);
-	const char *s = detail;
-
-	while (*s != '\0') {
-		const char *end = s + strcspn(s, ", ");
-
-		if ((size_t)(end - s) > kl && memcmp(s, key, kl) == 0 &&
-		    s[kl] == '=') {
-			size_t n = (size_t)(end - s) - kl - 1;
-
-			if (n >= cap)
-				n = cap - 1;
-			memcpy(out, s + kl + 1, n);
-			out[n] = '\0';
-			return 1;
-		}
-		s = *end != '\0' ? end + 1 : end;
-	}
-	return 0;
 }
 
 /* True when the comma list has the word w. */

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 /* The output; invariant len < cap, full records a write that did not fit. */
@@ -30,6 +31,45 @@ copy_str(char *dst, size_t cap, const char *src)
 		n = cap - 1;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
+}
+
+/* FNV-1a of s: placement in a hash table only, never output. */
+static inline uint64_t
+str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (*s != '\0') {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* The value of key in an audit detail such as "assignee=a,channel=phone":
+ * copied into out (cut to fit); 0 when absent. */
+static inline int
+detail_get(const char *detail, const char *key, char *out, size_t cap)
+{
+	size_t kl = strlen(key);
+	const char *s = detail;
+
+	while (*s != '\0') {
+		const char *end = s + strcspn(s, ", ");
+
+		if ((size_t)(end - s) > kl && memcmp(s, key, kl) == 0 &&
+		    s[kl] == '=') {
+			size_t n = (size_t)(end - s) - kl - 1;
+
+			if (n >= cap)
+				n = cap - 1;
+			memcpy(out, s + kl + 1, n);
+			out[n] = '\0';
+			return 1;
+		}
+		s = *end != '\0' ? end + 1 : end;
+	}
+	return 0;
 }
 
 /* Appends s[0..n) to w, or marks w full when it does not fit. */
