@@ -129,6 +129,22 @@ cust_id(const struct run *r, uint64_t i, bool guess, unsigned char out[16])
 	}
 }
 
+static uint64_t
+id_key(uint64_t seed)
+{
+	return mix(seed ^ 0x5349d0a1c3e5f7b9ull);
+}
+
+void
+vg_sim_customer_id(const struct vg_sim *w, uint32_t i,
+    unsigned char out[VG_IDBYTES])
+{
+	struct run r;
+
+	r.idkey = id_key(vg_sim_options(w)->seed);
+	cust_id(&r, i, false, out);
+}
+
 /* "case_" or "apr_" and 26 base32 characters from (key, n). */
 static void
 token(char *out, size_t cap, const char *prefix, uint64_t key, uint64_t n)
@@ -991,7 +1007,6 @@ setup(struct run *r, char *err, size_t errcap)
 	struct vg_detect_opts dopt;
 	const char *text = r->o->policy;
 	size_t len = r->o->policy_len, i;
-	uint64_t x;
 	int rc;
 
 	if (sodium_init() < 0)
@@ -1002,8 +1017,7 @@ setup(struct run *r, char *err, size_t errcap)
 	r->review_ns = r->o->review_hours < 0 ? -1 :
 	    (int64_t)((r->o->review_hours > 0 ? r->o->review_hours : 4.0) *
 	    3600.0 * (double)NS);
-	x = so->seed ^ 0x5349d0a1c3e5f7b9ull;
-	r->idkey = mix(x);
+	r->idkey = id_key(so->seed);
 	r->casekey = mix(r->idkey);
 	r->aprkey = mix(r->casekey);
 	vg_schema_default(&r->schema);

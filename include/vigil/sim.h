@@ -182,6 +182,10 @@ void vg_sim_customer(struct vg_sim *w, uint32_t i,
  * kept in memory, any order (borrowed). */
 const char *vg_sim_phone(const struct vg_sim *w, uint32_t i);
 const char *vg_sim_region(const struct vg_sim *w, uint32_t i);
+/* Customer i's id in the audit records of the in-process driver
+ * (vg_sim_run): a function of the seed and i. */
+void vg_sim_customer_id(const struct vg_sim *w, uint32_t i,
+    unsigned char out[VG_IDBYTES]);
 /* True when customer i is a honeytoken. */
 bool vg_sim_is_honey(const struct vg_sim *w, uint32_t i);
 

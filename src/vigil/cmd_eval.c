@@ -919,6 +919,8 @@ cmd_eval(int argc, char **argv, struct vg_cli *cli)
 	size_t k, i, nhours, started = 0;
 	int c, status = EXIT_OK;
 
+	if (argc > 1 && strcmp(argv[1], "trace") == 0)
+		return cmd_eval_trace(argc - 1, argv + 1, cli);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
