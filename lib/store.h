@@ -117,6 +117,10 @@ struct vg_store_ops {
 	    const unsigned char *digest, unsigned char (*ids)[VG_IDBYTES],
 	    size_t max, size_t *n);
 	int (*counts)(struct vg_store *s, struct vg_store_counts *c);
+	/* Customers per region ("" for those without one), in region
+	 * order; a non-zero return from cb stops with it. */
+	int (*region_counts)(struct vg_store *s,
+	    int (*cb)(void *ctx, const char *region, uint64_t n), void *ctx);
 	/* Bulk mode (on != 0): a page cache large enough for a big import,
 	 * so random-key inserts stay in memory until commit. */
 	int (*bulk)(struct vg_store *s, int on);

@@ -656,6 +656,32 @@ sq_count_stale(struct vg_store *s, uint32_t keep_epoch, uint64_t *n)
 }
 
 static int
+sq_region_counts(struct vg_store *s,
+    int (*cb)(void *ctx, const char *region, uint64_t n), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, crc = 0;
+
+	/* Rare (a leak trace): prepared here, not kept. */
+	if (sqlite3_prepare_v2(sq(s)->db, "SELECT region, count(*) FROM "
+	    "customers GROUP BY region ORDER BY region", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return VG_ESTORE;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *r = sqlite3_column_text(st, 0);
+
+		crc = cb(ctx, r != NULL ? (const char *)r : "",
+		    (uint64_t)sqlite3_column_int64(st, 1));
+		if (crc != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (crc != 0)
+		return crc;
+	return rc == SQLITE_DONE ? 0 : VG_ESTORE;
+}
+
+static int
 sq_bulk(struct vg_store *s, int on)
 {
 	/* Negative cache sizes are KiB: 2 GiB in bulk mode, else 64 MiB. */
@@ -1191,6 +1217,7 @@ static const struct vg_store_ops sqlite_ops = {
 	.index_put = sq_index_put,
 	.index_find = sq_index_find,
 	.counts = sq_counts,
+	.region_counts = sq_region_counts,
 	.bulk = sq_bulk,
 	.count_stale = sq_count_stale,
 	.checkpoint = sq_checkpoint,

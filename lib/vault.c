@@ -1779,6 +1779,14 @@ stats_key(void *ctx, const struct vg_key_row *k)
 }
 
 int
+vg_vault_region_counts(struct vg_vault *v,
+    int (*cb)(void *ctx, const char *region, uint64_t n), void *ctx)
+{
+	v->cache_valid = false;
+	return v->store->ops->region_counts(v->store, cb, ctx);
+}
+
+int
 vg_vault_stats(struct vg_vault *v, struct vg_vault_stats *st)
 {
 	struct vg_store_counts c;

@@ -222,6 +222,12 @@ struct vg_vault_stats {
 
 VG_MUST_CHECK int vg_vault_stats(struct vg_vault *v, struct vg_vault_stats *st);
 
+/* Calls cb with the number of customers of each region ("" for those
+ * without one), in region order; a non-zero return from cb stops with
+ * it.  Region codes are coarse and kept in clear (vigil/schema.h). */
+VG_MUST_CHECK int vg_vault_region_counts(struct vg_vault *v,
+    int (*cb)(void *ctx, const char *region, uint64_t n), void *ctx);
+
 /*
  * Consumer-scoped pseudonyms.  Consumer names are [a-z0-9][a-z0-9_.-]{0,63}.
  * vg_vault_pseudonym returns VG_ENOTFOUND for an unknown customer;
