@@ -15,7 +15,7 @@ libyaml-dev tzdata openssl"
 # security and pgaudit.  Only `make bench` asks for these.
 if [ "${1:-}" = "--bench" ]; then
 	shift
-	PKGS="$PKGS postgresql postgresql-contrib postgresql-15-pgaudit"
+	PKGS="$PKGS postgresql postgresql-contrib postgresql-15-pgaudit time"
 fi
 
 missing=""

@@ -186,4 +186,50 @@ VG_MUST_CHECK int vg_trace_compute(struct vg_trace *t,
 /* log10 of P(X >= x) for X ~ Poisson(lambda) (0 for x == 0). */
 double vg_poisson_log10_tail(uint64_t x, double lambda);
 
+/*-----------------------------------------------------------------------------
+ * From a leaked file to a report (lib/leaktrace.c): what `vigil trace`
+ * and POST /v1/leaks/trace run.  Reads the file (vigil/leak.h), matches
+ * each row through the vault's blind indexes (phone, then e-mail, then
+ * account id), else to an export's canaries, marks honeytokens, reads
+ * the vault's whole audit log (every chain), traces, and builds the
+ * report as JSON: format "vigil-trace-1", the file's layout and row
+ * counts, matched, unmatched, honey_hits, canary_hits, exports,
+ * suspects (each with principal, org, overlap, p_value and evidence:
+ * the audit entries, each with its inclusion proof against a signed
+ * checkpoint when one covers it), rings, and the wording of what is
+ * proof and what is likelihood.  No value of the file is repeated in
+ * it: rows are named by line, customers by id.
+ */
+struct vg_vault;
+struct json_t;
+#include "vigil/leak.h"
+
+struct vg_leak_trace_opts {
+	struct vg_leak_opts leak;	/* layout: sniffed unless forced */
+	int64_t from_ns, to_ns;		/* audit window [0: all] */
+	double alpha;			/* [0.001] */
+	size_t evidence_max;		/* entries per suspect [10] */
+	size_t suspects_max;		/* suspects listed besides the named
+					 * [20] */
+	bool no_proofs;			/* leave inclusion proofs out */
+};
+
+/* Progress, for a terminal: the rows read so far, then the audit
+ * entries; may be NULL. */
+typedef void (*vg_leak_trace_progress_fn)(void *ctx, const char *stage,
+    uint64_t n);
+
+/*
+ * Traces the file read through read(ctx, ...) against the vault v
+ * opened from vault_dir.  *out gets the report (the caller releases it
+ * with json_decref).  Returns 0; VG_EFORMAT, VG_ETOOBIG or VG_EINVAL
+ * for a file that cannot be read as a table, with err naming the line
+ * and what (never a value); VG_EFORMAT for a damaged audit log (err
+ * says which chain and where); VG_ENOMEM; or a storage error.
+ */
+VG_MUST_CHECK int vg_leak_trace(struct vg_vault *v, const char *vault_dir,
+    vg_csv_read_fn read, void *ctx, const struct vg_leak_trace_opts *o,
+    vg_leak_trace_progress_fn progress, void *pctx, struct json_t **out,
+    char *err, size_t errcap);
+
 #endif

@@ -112,6 +112,7 @@ int cmd_demo(int argc, char **argv, struct vg_cli *cli);
 int cmd_alerts(int argc, char **argv, struct vg_cli *cli);
 int cmd_sim(int argc, char **argv, struct vg_cli *cli);
 int cmd_eval(int argc, char **argv, struct vg_cli *cli);
+int cmd_trace(int argc, char **argv, struct vg_cli *cli);
 int cmd_eval_trace(int argc, char **argv, struct vg_cli *cli);
 int cmd_gen_customers(int argc, char **argv, struct vg_cli *cli);
 int cmd_audit(int argc, char **argv, struct vg_cli *cli);

@@ -1,0 +1,367 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Leak tracing end to end, against a real vigild and a real vault (TAP).
+
+Run by tests/integ/t0027-trace.sh.  Reuses the helpers of
+tests/integ/vigild_e2e.py.
+
+A vault of 3,000 generated customers and 10 honeytoken records (planted
+with a known seed, so the test knows their phones); two vendors' agents
+working cases that ticketing opens and assigns; vigild with containment
+off (the detector alerts, contains nobody: this is the theft detection
+did not stop).  One agent of bpo, the thief, works its cases like the
+others and also takes 40 more customers under cases, and a honeytoken
+by breaking the glass; a colleague at callco happens to serve 5 of the
+same customers.  Then:
+
+  a. `vigil trace` over a dirty, tab-separated leak with a Chinese
+     header (30 of the thief's customers, the honeytoken, rows nobody
+     has, a row with only a name, duplicates, a junk column): layout,
+     counts, the honeytoken hit, the thief ranked first and named with
+     its org and a small p-value, the colleague not named, evidence
+     with inclusion proofs that `vigil audit check-proof` accepts,
+     nothing of the file repeated, the table and the HTML report, the
+     trace's own audit entry with the file's SHA-256;
+  b. leaks that name nobody: customers drawn from everyone's cases;
+  c. exports: a leaked, reshuffled subset of an export names it and its
+     recipient, through its rows and its canaries;
+  d. POST /v1/leaks/trace: the same answer for the security role, and
+     the errors (403, 400, 413) as JSON;
+  e. bad input to `vigil trace`: a missing file, a file without a usable
+     column, a bad option.
+"""
+
+import csv
+import hashlib
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vigild_e2e as E                                  # noqa: E402
+from vigild_e2e import (ROOT, VIGIL, VIGILD, Client, bail, diag,  # noqa: E402
+                        err_is, is_, ok, out, run, start_daemon,
+                        stop_daemon, write)
+
+REAL_SEED = 31
+HONEY_SEED = 4343
+NREAL = 3000
+NHONEY = 10
+JUST = "customer on the line, ticket system down, INC-%04d"
+FW = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def dirty_phone(p, i):
+    """A generated phone as a leak would show it."""
+    d = p[3:] if p.startswith("+86") else p
+    forms = ("+86 %s-%s-%s" % (d[:3], d[3:7], d[7:]),
+             "0086 %s %s %s" % (d[:3], d[3:7], d[7:]),
+             d.translate(FW),
+             "(+86)" + d)
+    return forms[i % len(forms)]
+
+
+class Trace:
+    def __init__(self, tmp):
+        self.t = tmp
+        self.v = os.path.join(tmp, "v")
+        self.keys = {}
+
+    def k(self, pid):
+        return self.keys[pid]
+
+    def add_principal(self, pid, org, role, kind):
+        p = run(VIGIL, "principal", "add", self.v, "--id", pid, "--org",
+                org, "--kind", kind, "--role", role)
+        self.keys[pid] = p.stdout.split()[0]
+
+    def cli_lookup(self, phone):
+        p = run(VIGIL, "lookup", self.v, "--phone", phone, "--json")
+        return json.loads(p.stdout)["matches"][0]["id"]
+
+    def open_case(self, cus, assignee):
+        r = self.c.req("POST", "/v1/cases", {"customer_id": cus,
+                                             "assignee": assignee,
+                                             "channel": "phone"},
+                       key=self.k("tk1"))
+        if r.status != 201:
+            bail("opening a case failed: " + r.show())
+        return r.json["id"]
+
+    def reveal(self, who, cus, case=None, just=None):
+        body = {"fields": ["name", "phone"], "purpose": "support"}
+        if case is not None:
+            body["case_id"] = case
+        if just is not None:
+            body["justification"] = just
+        return self.c.req("POST", "/v1/customers/%s/reveal" % cus, body,
+                          key=self.k(who))
+
+    def work(self, who, cus):
+        r = self.reveal(who, cus, case=self.open_case(cus, who))
+        return r.status == 200
+
+    def trace(self, path, *args, check=True):
+        p = run(VIGIL, "trace", self.v, path, *args, check=False)
+        if check and p.returncode != 0:
+            bail("vigil trace failed (%d): %s" % (p.returncode, p.stderr))
+        return p
+
+    # --- setup ---------------------------------------------------------------
+
+    def setup(self):
+        run(VIGIL, "init", self.v)
+        real = os.path.join(self.t, "real.csv")
+        hcsv = os.path.join(self.t, "honey.csv")
+        run(VIGIL, "gen-customers", "--count", str(NREAL), "--seed",
+            str(REAL_SEED), "--out", real)
+        run(VIGIL, "import", "--quiet", self.v, real)
+        run(VIGIL, "honey", "plant", self.v, "--count", str(NHONEY),
+            "--seed", str(HONEY_SEED))
+        run(VIGIL, "gen-customers", "--count", str(NHONEY), "--seed",
+            str(HONEY_SEED), "--out", hcsv)
+        with open(real, newline="", encoding="utf-8") as f:
+            self.real = list(csv.DictReader(f))
+        with open(hcsv, newline="", encoding="utf-8") as f:
+            self.honey = list(csv.DictReader(f))
+        self.honey_id = self.cli_lookup(self.honey[0]["phone"])
+        # 0-119: ordinary work (15 for each of 8 agents); 120-159: what
+        # the thief takes; 160-199: the thief's own ordinary work.
+        self.cus = [self.cli_lookup(r["phone"]) for r in self.real[:200]]
+        for i in range(1, 5):
+            self.add_principal("callco-ag%d" % i, "callco", "agent",
+                               "vendor")
+            self.add_principal("bpo-ag%d" % i, "bpo", "agent", "vendor")
+        self.add_principal("sec1", "acme", "security", "employee")
+        self.add_principal("tk1", "acme", "ticketing", "system")
+        self.thief = "bpo-ag1"
+        self.colleague = "callco-ag2"
+        self.agents = sorted(p for p in self.keys if "-ag" in p)
+        with open(os.path.join(ROOT, "etc", "policy.yaml"),
+                  encoding="utf-8") as f:
+            pol = f.read()
+        subs = (("quota: {day: 2, month: 10}",
+                 "quota: {day: 500, month: 5000}"),
+                ("reveals: {minute: 10, hour: 120, day: 600, month: 8000}",
+                 "reveals: {minute: 600, hour: 1200, day: 6000, "
+                 "month: 8000}"),
+                ("per_case: {day: 6}", "per_case: {day: 600}"))
+        for a, b in subs:
+            if pol.count(a) != 1:
+                bail("etc/policy.yaml changed: %r is not there once" % a)
+            pol = pol.replace(a, b)
+        self.pol = os.path.join(self.t, "policy.yaml")
+        write(self.pol, pol)
+        self.cfg = os.path.join(self.t, "vigild.yaml")
+        write(self.cfg, "detect: {medium: none, high: none, "
+              "critical: none}\n")
+
+    def traffic(self):
+        good = 0
+        for i, a in enumerate(self.agents):
+            mine = self.cus[i * 15:(i + 1) * 15] if a != self.thief else \
+                self.cus[160:175]
+            for c in mine:
+                good += self.work(a, c)
+        is_(good, 8 * 15, "8 agents work 15 cases each")
+        good = sum(self.work(self.thief, c) for c in self.cus[120:160])
+        is_(good, 40, "the thief takes 40 more, each under a case")
+        good = sum(self.work(self.colleague, c) for c in self.cus[120:125])
+        is_(good, 5, "a colleague serves 5 of the same customers")
+        r = self.reveal(self.thief, self.honey_id, just=JUST % 1)
+        is_(r.status, 200, "the thief breaks the glass on a honeytoken "
+            "(containment is off)")
+
+    # --- a. the thief ----------------------------------------------------------
+
+    def leak_file(self):
+        rows = []
+        stolen = self.real[120:160]
+        pick = random.Random(7).sample(range(40), 30)
+        for n, i in enumerate(pick):
+            r = stolen[i]
+            rows.append((r["name"], dirty_phone(r["phone"], n),
+                         "VIP %d" % n, r["email"].upper()))
+        h = self.honey[0]
+        rows.append((h["name"], dirty_phone(h["phone"], 1), "new",
+                     h["email"]))
+        rows.append(("王某某", "13900000001", "x", ""))
+        rows.append(("李某", "+86 139-0000-0002", "", ""))
+        rows.append(("赵某", "13900000003", "", ""))
+        rows.append(("张三", "", "only a name", ""))
+        rows.append(rows[0])
+        rows.append(rows[5])
+        random.Random(8).shuffle(rows)
+        self.leak_rows = rows
+        path = os.path.join(self.t, "leak.tsv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("姓名\t手机\t备注\t邮箱\n")
+            for r in rows:
+                f.write("\t".join(r) + "\n")
+        self.honey_line = 2 + rows.index(next(
+            r for r in rows if r[0] == h["name"]))
+        return path
+
+    def thief_traced(self):
+        path = self.leak_file()
+        p = self.trace(path, "--json")
+        try:
+            rep = json.loads(p.stdout)
+        except ValueError:
+            bail("vigil trace --json printed no JSON: " + p.stdout[:500])
+        self.rep = rep
+        lay = rep["file"]["layout"]
+        types = [c["type"] for c in lay["columns"]]
+        is_((rep["format"], rep["file"]["rows"], lay["delimiter"],
+             lay["header"], types),
+            ("vigil-trace-1", 37, "\\t", True,
+             ["name", "phone", "unused", "email"]),
+            "the layout is sniffed: tabs, a Chinese header, name, phone, "
+            "a junk column, e-mail")
+        is_((rep["matched"], rep["customers"], rep["unmatched"],
+             rep["unmatched_reasons"]),
+            (33, 31, 4, {"not_found": 3, "no_indexed_value": 1,
+                         "unreadable": 0}),
+            "33 rows matched to 31 customers; 3 not found, 1 with only "
+            "a name")
+        is_((rep["honey_rows"], [h["line"] for h in rep["honey_hits"]]),
+            (1, [self.honey_line]), "the honeytoken row, by line")
+        s = rep["suspects"]
+        top = s[0] if s else {}
+        is_((top.get("principal"), top.get("org"), top.get("named"),
+             top.get("rank"), top.get("overlap"), top.get("honey")),
+            (self.thief, "bpo", True, 1, 31, 1),
+            "the thief first, named, with its org, 31 leaked customers, "
+            "the honeytoken")
+        ok(top.get("p_value", 1) < 1e-6 and top.get("log10_p_value", 0) <
+           -6, "its p-value is tiny (%r)" % top.get("log10_p_value"))
+        col = [x for x in s if x["principal"] == self.colleague]
+        ok(col and col[0]["overlap"] == 5 and not col[0]["named"],
+           "the colleague who served 5 of them is listed, not named",
+           repr(col))
+        is_(rep["named"], 1, "only the thief is named")
+        is_(rep["rings"], [], "one thief is no ring")
+        ev = top.get("evidence", [])
+        ok(len(ev) == 10 and all("proof" in e for e in ev),
+           "10 evidence entries, each with an inclusion proof",
+           repr([e.get("proof_missing") for e in ev]))
+        ok(any(e["honey"] for e in ev), "the honeytoken's entry is kept "
+           "in the evidence")
+        ok(all(e["fields"] == ["name", "phone"] for e in ev),
+           "each shows name and phone in clear")
+        proof = os.path.join(self.t, "proof.json")
+        write(proof, json.dumps(ev[0]["proof"]))
+        chain = ev[0]["chain"]
+        key = os.path.join(self.v, "audit", chain, "key.pub")
+        p = run(VIGIL, "audit", "check-proof", proof, "--key", key,
+                check=False)
+        ok(p.returncode == 0, "vigil audit check-proof accepts an "
+           "evidence entry's proof", p.stdout + p.stderr)
+        bad = json.loads(json.dumps(ev[0]["proof"]))
+        bad["seq"] = bad.get("seq", 0) + 1
+        write(proof, json.dumps(bad))
+        p = run(VIGIL, "audit", "check-proof", proof, "--key", key,
+                check=False)
+        ok(p.returncode != 0, "... and refuses it once altered")
+        text = p.stdout
+        leaked = [x for r in self.leak_rows for x in r if len(x) > 3]
+        ok(not any(x in self.rep_text() for x in leaked),
+           "the report repeats no value of the file")
+        # The table and the HTML.
+        html = os.path.join(self.t, "trace.html")
+        p = self.trace(path, "--html", html)
+        ok(self.thief in p.stdout and "ring" not in p.stdout and
+           "principals tested" in p.stdout, "the table names the thief",
+           p.stdout[:1500])
+        with open(html, encoding="utf-8") as f:
+            h = f.read()
+        ok(self.thief in h and "<details>" in h and "inclusion proof" in h,
+           "the HTML report has the suspect and its proofs")
+        # The trace is audited, with the file's hash.
+        sha = hashlib.sha256(open(path, "rb").read()).hexdigest()
+        q = run(VIGIL, "audit", "query", self.v, "--action", "leak.trace")
+        ents = [json.loads(x) for x in q.stdout.splitlines()
+                if x.startswith("{")]
+        ok(len(ents) >= 2 and all(("file_sha256=" + sha) in json.dumps(e)
+                                  for e in ents),
+           "each trace is an audit entry with the file's SHA-256",
+           q.stdout[:800])
+        del text
+
+    def rep_text(self):
+        return json.dumps(self.rep, ensure_ascii=False)
+
+    # --- b. nobody -------------------------------------------------------------
+
+    def nobody(self):
+        path = os.path.join(self.t, "crm.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("phone,name\n")
+            for r in random.Random(9).sample(self.real[:120], 60):
+                f.write("%s,%s\n" % (r["phone"], r["name"]))
+        rep = json.loads(self.trace(path, "--json").stdout)
+        is_((rep["matched"], rep["named"]), (60, 0),
+            "60 customers of everyone's cases (a CRM leak) name nobody")
+        ok(len(rep["suspects"]) >= 6, "... though the agents who served "
+           "them are listed with their overlaps")
+
+    # --- e. bad input ----------------------------------------------------------
+
+    def bad_input(self):
+        p = self.trace(os.path.join(self.t, "nope.csv"), check=False)
+        ok(p.returncode == 2 and "nope.csv" in p.stderr,
+           "a missing file: exit 2, named", p.stderr)
+        junk = os.path.join(self.t, "junk.csv")
+        write(junk, "a,b\n1,2\n3,4\n")
+        p = self.trace(junk, check=False)
+        ok(p.returncode == 2 and "junk.csv" in p.stderr and
+           "column" in p.stderr, "a file without a usable column: exit 2, "
+           "says why", p.stderr)
+        p = run(VIGIL, "trace", self.v, junk, "--alpha", "2", check=False)
+        is_(p.returncode, 1, "a bad --alpha is a usage error")
+        p = run(VIGIL, "trace", self.v, check=False)
+        is_(p.returncode, 1, "no file is a usage error")
+
+    def run(self):
+        self.setup()
+        self.d = start_daemon("vigild starts, containment off", self.t,
+                              self.v, self.pol, config=self.cfg)
+        self.c = Client(self.d.port)
+        self.traffic()
+        stop_daemon(self.d, "vigild stops (a final signed checkpoint)")
+        self.thief_traced()
+        self.nobody()
+        self.bad_input()
+
+
+def main():
+    for b in (VIGIL, VIGILD):
+        if not os.access(b, os.X_OK):
+            bail("no %s (set VIGIL_BIN)" % b)
+    tmp = tempfile.mkdtemp(prefix="vigil-trace.")
+    t0 = time.monotonic()
+    try:
+        Trace(tmp).run()
+    except Exception:       # noqa: BLE001 - reported as a failure
+        ok(False, "the tests ran to the end", traceback.format_exc())
+        for d in E.DAEMONS:
+            diag("%s (tail):" % os.path.basename(d.log), d.text()[-1500:])
+    finally:
+        for d in E.DAEMONS:
+            d.kill()
+        if os.environ.get("VIGIL_KEEP_TMP") == "1":
+            diag("kept " + tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    diag("%.1f s" % (time.monotonic() - t0))
+    out("1..%d" % E._n)
+    return 1 if E._fail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
