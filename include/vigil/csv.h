@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * A streaming RFC 4180 CSV reader and a field writer.
+ * A streaming RFC 4180 CSV reader and a field writer.  The reader splits
+ * fields at ',' or at another separator (tab, ';', '|'); the writer
+ * always writes ','.
  *
  * The reader pulls bytes through a callback, so it reads files, pipes and
  * fuzzer buffers alike in bounded memory.  It accepts quoted fields,
@@ -44,6 +46,14 @@ struct vg_csv *vg_csv_new(vg_csv_read_fn read, void *ctx);
 struct vg_csv *vg_csv_new_file(FILE *fp);
 /* Frees r.  NULL is a no-op. */
 void vg_csv_free(struct vg_csv *r);
+
+/*
+ * Makes d the field separator: ',' (the default), '\t', ';' or '|'.
+ * The others are then ordinary bytes.  Call it before the first
+ * vg_csv_next().  Returns 0, or VG_EINVAL for another byte or a reader
+ * that has started reading.
+ */
+VG_MUST_CHECK int vg_csv_set_delimiter(struct vg_csv *r, char d);
 
 /*
  * Reads the next record into *row.  Returns 1 for a record, 0 at end of

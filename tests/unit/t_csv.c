@@ -127,7 +127,8 @@ out_field(struct out *o, const char *f, size_t len)
  * errors repeat on later calls.
  */
 static char *
-render_fail(const char *in, size_t len, size_t chunk, size_t failat)
+render_fail(const char *in, size_t len, size_t chunk, size_t failat,
+    char delim)
 {
 	struct mem m = { in, len, 0, chunk, failat };
 	struct out o = { NULL, 0, 0 };
@@ -139,6 +140,8 @@ render_fail(const char *in, size_t len, size_t chunk, size_t failat)
 	int rc, rc2;
 
 	if ((r = vg_csv_new(mem_read, &m)) == NULL)
+		abort();
+	if (delim != ',' && vg_csv_set_delimiter(r, delim) != 0)
 		abort();
 	out_str(&o, "");
 	while ((rc = vg_csv_next(r, &row)) == 1) {
@@ -192,7 +195,7 @@ render_fail(const char *in, size_t len, size_t chunk, size_t failat)
 static char *
 render(const char *in, size_t len, size_t chunk)
 {
-	return render_fail(in, len, chunk, SIZE_MAX);
+	return render_fail(in, len, chunk, SIZE_MAX, ',');
 }
 
 /* Checks one case with both readers. */
@@ -323,6 +326,74 @@ static const struct tcase cases[] = {
 	T("invalid on line 3 of a quoted field", "\"a\nb\n\xe4\xb8\xad\xff\"",
 	    "!-10@3:1 invalid UTF-8"),
 };
+
+/* Cases read with another separator: the first character of the name. */
+static const struct tcase delim_cases[] = {
+	T("\t simple", "a\tb\tc\nd\te\tf\n", "1:[a|b|c] 2:[d|e|f] EOF"),
+	T("\t comma is data", "a,b\tc\n", "1:[a,b|c] EOF"),
+	T("\t quoted tab", "\"a\tb\"\tc\r\n", "1:[a\tb|c] EOF"),
+	T("\t empty fields", "\t\t\na\t\tb\n", "1:[||] 2:[a||b] EOF"),
+	T("\t trailing tab at EOF", "a\t", "1:[a|] EOF"),
+	T("\t BOM", "\xef\xbb\xbf" "a\tb\n", "1:[a|b] EOF"),
+	T("\t quote after tab", "a\t\"b\"x\n",
+	    "!-10@1:2 unexpected character after closing quote"),
+	T(";simple", "a;b\r\nc;d\r\n", "1:[a|b] 2:[c|d] EOF"),
+	T(";quoted semicolon", "\"a;b\";\"c,d\"\n", "1:[a;b|c,d] EOF"),
+	T(";comma is data", "1,5;2\n", "1:[1,5|2] EOF"),
+	T(";tab is data", "a\tb;c\n", "1:[a\tb|c] EOF"),
+	T(";quote in unquoted", "a;b\"\n",
+	    "!-10@1:2 quote inside unquoted field"),
+	T("|simple", "a|b|c\n", "1:[a|b|c] EOF"),
+	T("|empty last", "a|\n|b\n", "1:[a|] 2:[|b] EOF"),
+	T("|quoted bar is data", "\"a|b\"|c\n", "1:[a\\|b|c] EOF"),
+	T("|UTF-8", "\xe5\xbc\xa0|\xe4\xb8\x89\n",
+	    "1:[\xe5\xbc\xa0|\xe4\xb8\x89] EOF"),
+};
+
+/* Checks one delim_cases entry with both readers. */
+static void
+check_delim(const struct tcase *c)
+{
+	char *got;
+	size_t pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		got = render_fail(c->in, c->len, pass == 0 ? WHOLE : 1,
+		    SIZE_MAX, c->name[0]);
+		is_str(got, c->want, "separator %s (%s)", c->name,
+		    pass == 0 ? "whole buffer" : "1-byte reads");
+		free(got);
+	}
+}
+
+static void
+test_delimiter(void)
+{
+	static const char in[] = "a;b\n";
+	struct mem m = { in, sizeof(in) - 1, 0, WHOLE, SIZE_MAX };
+	struct vg_csv_row row;
+	struct vg_csv *r;
+	size_t i;
+
+	for (i = 0; i < sizeof(delim_cases) / sizeof(delim_cases[0]); i++)
+		check_delim(&delim_cases[i]);
+
+	if ((r = vg_csv_new(mem_read, &m)) == NULL)
+		abort();
+	is_int(vg_csv_set_delimiter(NULL, ';'), VG_EINVAL,
+	    "separator: NULL reader");
+	is_int(vg_csv_set_delimiter(r, ':'), VG_EINVAL, "separator: ':'");
+	is_int(vg_csv_set_delimiter(r, '"'), VG_EINVAL, "separator: quote");
+	is_int(vg_csv_set_delimiter(r, '\n'), VG_EINVAL, "separator: LF");
+	is_int(vg_csv_set_delimiter(r, '\0'), VG_EINVAL, "separator: NUL");
+	is_int(vg_csv_set_delimiter(r, '\t'), 0, "separator: tab");
+	is_int(vg_csv_set_delimiter(r, ';'), 0, "separator: changed again");
+	is_int(vg_csv_next(r, &row), 1, "separator: record read");
+	is_int(row.nfields, 2, "separator: the last one set is used");
+	is_int(vg_csv_set_delimiter(r, ','), VG_EINVAL,
+	    "separator: not once reading has started");
+	vg_csv_free(r);
+}
 
 /* Returns n copies of s, followed by tail. */
 static char *
@@ -461,13 +532,13 @@ test_read_error(void)
 	static const char in[] = "a,b\nc,d\n";
 	char *got;
 
-	got = render_fail(in, sizeof(in) - 1, WHOLE, 5);
+	got = render_fail(in, sizeof(in) - 1, WHOLE, 5, ',');
 	is_str(got, "1:[a|b] !-3@2:1 read error", "read error (whole)");
 	free(got);
-	got = render_fail(in, sizeof(in) - 1, 1, 5);
+	got = render_fail(in, sizeof(in) - 1, 1, 5, ',');
 	is_str(got, "1:[a|b] !-3@2:1 read error", "read error (1-byte)");
 	free(got);
-	got = render_fail(in, sizeof(in) - 1, 1, 0);
+	got = render_fail(in, sizeof(in) - 1, 1, 0, ',');
 	is_str(got, "!-3@1:1 read error", "read error at the start");
 	free(got);
 }
@@ -743,6 +814,7 @@ main(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check(cases[i].name, cases[i].in, cases[i].len, cases[i].want);
+	test_delimiter();
 	test_limits();
 	test_sticky();
 	test_read_error();
