@@ -89,11 +89,12 @@ const struct vg_cmd vg_cmds[] = {
 	  "add registers a principal and prints its API key (vk_KEYID_SECRET)\n"
 	  "once: only a keyed hash of it is kept, so it cannot be shown again.\n"
 	  "IDs and orgs: [a-z0-9][a-z0-9_.-]{0,63}.  KIND: employee, vendor or\n"
-	  "system.  ROLE: agent, supervisor, security, admin, ingest, ticketing\n"
-	  "or exporter.  --region names a province (CN-GD, GD or its name);\n"
-	  "--shift is \"TZ Days HH:MM-HH:MM\", e.g. \"Asia/Shanghai Mon-Fri\n"
-	  "09:00-18:00\".  revoke-key disables a key for good; suspend stops\n"
-	  "all of a principal's keys until reinstate.  Changes are audited.\n" },
+	  "system.  ROLE: agent, supervisor, security, admin, ingest,\n"
+	  "ticketing, exporter or marketing_ops.  --region names a province\n"
+	  "(CN-GD, GD or its name); --shift is \"TZ Days HH:MM-HH:MM\", e.g.\n"
+	  "\"Asia/Shanghai Mon-Fri 09:00-18:00\".  revoke-key disables a key\n"
+	  "for good; suspend stops all of a principal's keys until reinstate.\n"
+	  "Changes are audited.\n" },
 	{ "policy", cmd_policy, "check, explain and reload the access policy",
 	  "usage: vigil policy check FILE [--dir DIR]\n"
 	  "       vigil policy explain DIR --principal ID [--customer CUS]\n"
