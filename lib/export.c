@@ -1159,6 +1159,18 @@ vg_export_make(const struct vg_export_ctx *c,
 			    (unsigned long long)(d.max_rows > 0 &&
 			    d.max_rows < VG_EXPORT_ROWS_MAX ? d.max_rows :
 			    VG_EXPORT_ROWS_MAX));
+		else if (strcmp(d.reason, VG_R_CONSUMER) == 0)
+			set_message(res, "the policy lists no such consumer");
+		else if (strcmp(d.reason, VG_R_PURPOSE) == 0)
+			set_message(res, "this purpose is not granted to the "
+			    "consumer");
+		else if (strcmp(d.reason, VG_R_ROLE) == 0)
+			set_message(res, "the role may not export");
+		else if (strcmp(d.reason, VG_R_SUSPENDED) == 0)
+			set_message(res, "the principal is suspended, or "
+			    "contained by the detector");
+		else
+			set_message(res, "refused by policy");
 		rc = audit_deny(&j, d.reason);
 		goto out;
 	}

@@ -223,6 +223,20 @@ vg_policy_consumer(const struct vg_policy *p, const char *name,
 	return true;
 }
 
+bool
+vg_policy_role_has(const struct vg_policy *p, const char *role,
+    enum vg_action a)
+{
+	size_t i;
+
+	if (p == NULL || role == NULL || (unsigned)a >= VG_ACT_COUNT)
+		return false;
+	for (i = 0; i < p->nroles; i++)
+		if (strcmp(p->role[i].name, role) == 0)
+			return (p->role[i].actions & BIT(a)) != 0;
+	return false;
+}
+
 size_t
 vg_policy_nconsumers(const struct vg_policy *p)
 {

@@ -239,6 +239,12 @@ bool vg_policy_consumer(const struct vg_policy *p, const char *name,
 /* The number of consumers the policy lists. */
 size_t vg_policy_nconsumers(const struct vg_policy *p);
 
+/* True when p grants role the action a (whatever else the action's
+ * rules then ask: vigild lets a role with "export" read export
+ * manifests). */
+bool vg_policy_role_has(const struct vg_policy *p, const char *role,
+    enum vg_action a);
+
 /* Settings outside decisions (seconds; 0 means never). */
 int64_t vg_policy_case_ttl(const struct vg_policy *p);
 int64_t vg_policy_approval_ttl(const struct vg_policy *p);

@@ -653,6 +653,12 @@ test_decide_export(void)
 	is_str(vg_action_name(VG_ACT_EXPORT), "export", "action name export");
 	is_int(vg_action_from_name("export"), VG_ACT_EXPORT, "and back");
 	is_int(vg_policy_nconsumers(p), 2, "two consumers");
+	ok(vg_policy_role_has(p, "marketing_ops", VG_ACT_EXPORT) &&
+	    !vg_policy_role_has(p, "agent", VG_ACT_EXPORT) &&
+	    !vg_policy_role_has(p, "marketing_ops", VG_ACT_LOOKUP) &&
+	    !vg_policy_role_has(p, "admin", VG_ACT_EXPORT) &&
+	    !vg_policy_role_has(NULL, "agent", VG_ACT_LOOKUP),
+	    "vg_policy_role_has");
 	ok(vg_policy_consumer(p, "courier.sf", &co) && co.max_rows == 50 &&
 	    co.clear == (F("name") | F("phone") | F("address")) &&
 	    strcmp(co.purposes, "delivery") == 0 && co.line == 11,
