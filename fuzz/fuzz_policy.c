@@ -248,7 +248,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		CHECK(p != NULL);
 		CHECK(size <= VG_POLICY_FILE_MAX);
-		CHECK(vg_policy_nroles(p) <= 7);
+		CHECK(vg_policy_nroles(p) <= 8);	/* the principal roles */
+		CHECK(vg_policy_nconsumers(p) <= VG_POLICY_CONSUMERS_MAX);
 		CHECK(strlen(vg_policy_digest(p)) == 16);
 		CHECK(vg_policy_approval_ttl(p) >= 1);
 		CHECK(vg_policy_case_ttl(p) >= 0);
