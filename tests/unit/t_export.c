@@ -1041,6 +1041,84 @@ test_malformed(void)
 }
 
 /*-----------------------------------------------------------------------------
+ * A leak: 50 rows of an export, reshuffled, phones retyped
+ */
+
+static void
+test_leak(void)
+{
+	static const char *const fields[] = { "name", "phone" };
+	struct vg_export_result res;
+	struct vg_export_info m;
+	struct table t;
+	struct sink s;
+	size_t trials = 200, named = 0, wrong = 0, i, r, k;
+	size_t *pick;
+	int rc;
+
+	rc = run(NULL, 0, "courier", "sf-express", "delivery", fields, 2,
+	    NULL, NCUST, &s, &res);
+	is_int(rc, 0, "a courier export of every customer (%d rows, %llu "
+	    "canaries)", NCUST, (unsigned long long)res.info.canaries);
+	table_parse(&s, &t);
+	pick = calloc(t.nrows, sizeof(*pick));
+	if (t.nrows < 60 || pick == NULL) {
+		ok(0, "  the file has rows");
+		free(pick);
+		table_free(&t);
+		sink_free(&s);
+		return;
+	}
+	for (i = 0; i < trials; i++) {
+		int found = 0;
+
+		/* 50 distinct rows at random (a partial Fisher-Yates). */
+		for (r = 0; r < t.nrows - 1; r++)
+			pick[r] = r + 1;
+		for (k = 0; k < 50; k++) {
+			size_t x = k + randombytes_uniform((uint32_t)(t.nrows -
+			    1 - k)), tmp = pick[k];
+
+			pick[k] = pick[x];
+			pick[x] = tmp;
+		}
+		for (k = 0; k < 50 && !found; k++) {
+			const char *ph = CELL(&t, pick[k], 2);
+			char dirty[64], canon[VG_NORM_MAX + 1];
+			char id[VG_EXPORT_ID_MAX + 1];
+			size_t cl;
+
+			/* "+8613812345678" as a seller types it:
+			 * "138 1234 5678". */
+			if (strlen(ph) != 14)
+				continue;
+			snprintf(dirty, sizeof(dirty), "%.3s %.4s %.4s",
+			    ph + 3, ph + 6, ph + 10);
+			if (vg_normalize(VG_FT_PHONE, dirty, strlen(dirty),
+			    canon, sizeof(canon), &cl, NULL) != 0)
+				continue;
+			if (vg_export_canary_find(V, F_PHONE, canon, cl,
+			    id) != 0)
+				continue;
+			if (vg_export_get(V, id, &m) == 0 &&
+			    strcmp(m.id, res.info.id) == 0 &&
+			    strcmp(m.recipient, "sf-express") == 0)
+				found = 1;
+			else
+				wrong++;
+		}
+		named += found;
+	}
+	ok(named >= 170, "  %zu of %zu random 50-row leaks name the export "
+	    "and its recipient (expected about %.0f)", named, trials,
+	    vg_export_catch(res.info.rows, res.info.canaries, 50) * trials);
+	is_int(wrong, 0, "  and no canary hit ever names another export");
+	free(pick);
+	table_free(&t);
+	sink_free(&s);
+}
+
+/*-----------------------------------------------------------------------------
  * Set-up
  */
 
@@ -1096,6 +1174,7 @@ main(void)
 	test_unique();
 	test_refusals();
 	test_malformed();
+	test_leak();
 out:
 	if (A != NULL && vg_audit_close(A) != 0)
 		ok(0, "audit close");
