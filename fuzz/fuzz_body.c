@@ -2,7 +2,7 @@
 /*
  * libFuzzer harness for vigild's request bodies (src/vigild/body.c).
  * The first input byte picks the body kind (reveal, lookup, case,
- * assign, reason, create); the rest is the body, sent as
+ * assign, reason, create, export); the rest is the body, sent as
  * application/json.  Checks: a refusal has a 4xx status, a code and a
  * NUL-terminated message that never contains the body's bytes (no value
  * is echoed); an accepted body yields strings that are inside the
@@ -46,7 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	kind = data[0] % 6;
+	kind = data[0] % 7;
 	o = body_parse((const char *)data + 1, size - 1, ct, sizeof(ct) - 1,
 	    kind == 4, &e);
 	if (o == NULL) {
@@ -104,6 +104,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc == 0 && r != NULL)
 			CHECK(strspn(r, "abcdefghijklmnopqrstuvwxyz"
 			    "0123456789_-") == strlen(r));
+		break;
+	}
+	case 6: {
+		struct export_req r;
+
+		rc = body_export(o, &r, &e);
+		if (rc == 0) {
+			CHECK(r.consumer != NULL && strlen(r.consumer) <= 64);
+			CHECK(r.recipient != NULL && strlen(r.recipient) <= 64);
+			CHECK(r.purpose != NULL && strlen(r.purpose) <= 32);
+			CHECK(r.region == NULL || strlen(r.region) <= 64);
+			CHECK(r.nfields >= 1 && r.nfields <= VG_FIELDS_MAX);
+			for (i = 0; i < r.nfields; i++)
+				CHECK(strlen(r.field[i]) <= 32);
+			CHECK(r.limit >= 1);
+		}
 		break;
 	}
 	default: {

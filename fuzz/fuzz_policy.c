@@ -31,14 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 } while (0)
 
 static const char *const roles[] = { "agent", "supervisor", "security",
-    "admin", "ingest", "ticketing", "exporter", "nobody" };
+    "admin", "ingest", "ticketing", "exporter", "marketing_ops", "nobody" };
 
 static const char *const reasons[] = { VG_R_OK, VG_R_BREAK_GLASS,
     VG_R_APPROVED, VG_R_ROLE, VG_R_SUSPENDED, VG_R_NO_CASE,
     VG_R_CASE_NOT_FOUND, VG_R_CASE_NOT_ASSIGNED, VG_R_CASE_CLOSED,
     VG_R_CASE_EXPIRED, VG_R_CASE_OTHER, VG_R_PURPOSE, VG_R_FIELD,
     VG_R_QUOTA, VG_R_OFF_SHIFT, VG_R_STEP_UP, VG_R_JUSTIFICATION,
-    VG_R_SELF_OPENED };
+    VG_R_SELF_OPENED, VG_R_CONSUMER, VG_R_TOO_MANY_ROWS };
 
 /* Policies with the other mask styles, made once. */
 static struct vg_policy *styles[2];
@@ -86,6 +86,9 @@ check_decision(const struct vg_decision *d)
 	if (d->verdict == VG_ALLOW)
 		CHECK(d->break_glass == (strcmp(d->reason,
 		    VG_R_BREAK_GLASS) == 0));
+	/* Only an allowed export gives fields in clear. */
+	if (d->clear != 0)
+		CHECK(d->verdict == VG_ALLOW);
 	if (strcmp(d->reason, VG_R_QUOTA) == 0) {
 		CHECK(d->quota_kind != NULL);
 		CHECK(d->quota_window >= -1 && d->quota_window < VG_QW_COUNT);
@@ -108,7 +111,9 @@ static void
 decide_all(const struct vg_policy *p, uint32_t seed)
 {
 	static const char *const purposes[] = { "support", "fraud",
-	    "delivery", "investigation", NULL };
+	    "delivery", "investigation", NULL, "marketing" };
+	static const char *const consumers[] = { "dm-vendor", "courier",
+	    "courier.sf-2", "nobody", NULL, "Bad Name" };
 	struct vg_principal who;
 	struct vg_quota_usage u;
 	struct vg_policy_input in;
@@ -146,7 +151,10 @@ decide_all(const struct vg_policy *p, uint32_t seed)
 				in.who = &who;
 				in.action = (enum vg_action)a;
 				in.fields = (s >> 3) & 0x3f;
-				in.purpose = purposes[(s >> 9) % 5];
+				in.purpose = purposes[(s >> 9) % 6];
+				in.consumer = consumers[(s >> 23) % 6];
+				in.rows = (s >> 26) % 3 == 0 ? 1000001 :
+				    (uint64_t)(s >> 8) % 200000;
 				in.kase.given = (s >> 4) & 1;
 				in.kase.found = (s >> 5) % 8 != 0;
 				in.kase.open = (s >> 6) % 8 != 0;
@@ -162,6 +170,11 @@ decide_all(const struct vg_policy *p, uint32_t seed)
 				in.now = 1000;
 				vg_policy_decide(p, &in, &d);
 				check_decision(&d);
+				if (a == VG_ACT_EXPORT && d.verdict ==
+				    VG_ALLOW) {
+					CHECK(in.rows <= d.max_rows);
+					CHECK((d.clear & ~in.fields) == 0);
+				}
 			}
 		}
 	}
@@ -235,7 +248,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		CHECK(p != NULL);
 		CHECK(size <= VG_POLICY_FILE_MAX);
-		CHECK(vg_policy_nroles(p) <= 7);
+		CHECK(vg_policy_nroles(p) <= 8);	/* the principal roles */
+		CHECK(vg_policy_nconsumers(p) <= VG_POLICY_CONSUMERS_MAX);
 		CHECK(strlen(vg_policy_digest(p)) == 16);
 		CHECK(vg_policy_approval_ttl(p) >= 1);
 		CHECK(vg_policy_case_ttl(p) >= 0);

@@ -627,26 +627,35 @@ vg_csv_error(const struct vg_csv *r, uint64_t *line, size_t *column)
 	return r->reason;
 }
 
+/* True when s[0..len) must be quoted to read back as one field. */
+static int
+needs_quote(const unsigned char *u, size_t len)
+{
+	size_t i;
+
+	if (len > 0 && (u[0] == ' ' || u[len - 1] == ' '))
+		return 1;
+	/* A leading U+FEFF would be taken for a BOM at the start of a file. */
+	if (len >= sizeof(bom) && memcmp(u, bom, sizeof(bom)) == 0)
+		return 1;
+	for (i = 0; i < len; i++) {
+		if (comma_cls[u[i]] != C_PLAIN && comma_cls[u[i]] != C_HIGH &&
+		    comma_cls[u[i]] != C_NUL)
+			return 1;
+	}
+	return 0;
+}
+
 int
 vg_csv_write_field(FILE *fp, const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i, from;
-	int quote = 0, rc = VG_EIO;
+	int rc = VG_EIO;
 
 	if (fp == NULL || (s == NULL && len > 0))
 		return VG_EINVAL;
-	if (len > 0 && (u[0] == ' ' || u[len - 1] == ' '))
-		quote = 1;
-	/* A leading U+FEFF would be taken for a BOM at the start of a file. */
-	if (len >= sizeof(bom) && memcmp(u, bom, sizeof(bom)) == 0)
-		quote = 1;
-	for (i = 0; i < len && !quote; i++) {
-		if (comma_cls[u[i]] != C_PLAIN && comma_cls[u[i]] != C_HIGH &&
-		    comma_cls[u[i]] != C_NUL)
-			quote = 1;
-	}
-	if (!quote) {
+	if (!needs_quote(u, len)) {
 		if (len > 0 && fwrite(s, 1, len, fp) != len)
 			goto out;
 		rc = 0;
@@ -670,4 +679,37 @@ vg_csv_write_field(FILE *fp, const char *s, size_t len)
 	rc = 0;
 out:
 	return rc;
+}
+
+int
+vg_csv_format_field(char *out, size_t cap, const char *s, size_t len,
+    size_t *outlen)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, n = 0;
+
+	*outlen = 0;
+	if (out == NULL || (s == NULL && len > 0))
+		return VG_EINVAL;
+	if (!needs_quote(u, len)) {
+		if (len > cap)
+			return VG_ETOOBIG;
+		if (len > 0)
+			memcpy(out, s, len);
+		*outlen = len;
+		return 0;
+	}
+	if (cap < 2)
+		return VG_ETOOBIG;
+	out[n++] = '"';
+	for (i = 0; i < len; i++) {
+		if (n + (u[i] == '"' ? 2 : 1) + 1 > cap)
+			return VG_ETOOBIG;
+		if (u[i] == '"')
+			out[n++] = '"';
+		out[n++] = s[i];
+	}
+	out[n++] = '"';
+	*outlen = n;
+	return 0;
 }

@@ -25,7 +25,7 @@ static const char *const action_names[VG_ACT_COUNT] = {
 	"lookup", "view", "reveal", "customer_create", "case_open",
 	"case_self_open", "case_assign", "case_close", "case_read",
 	"approve", "principal_read", "principal_admin", "audit_read",
-	"alerts",
+	"alerts", "export",
 };
 
 const char *
@@ -187,6 +187,60 @@ const char *
 vg_policy_digest(const struct vg_policy *p)
 {
 	return p != NULL ? p->digest : "";
+}
+
+static const struct vg__consumer *
+find_consumer(const struct vg_policy *p, const char *name)
+{
+	size_t i;
+
+	if (p == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < p->nconsumers; i++)
+		if (strcmp(p->consumer[i].name, name) == 0)
+			return &p->consumer[i];
+	return NULL;
+}
+
+bool
+vg_policy_consumer(const struct vg_policy *p, const char *name,
+    struct vg_policy_consumer *out)
+{
+	const struct vg__consumer *c = find_consumer(p, name);
+	size_t i, used = 0;
+
+	if (c == NULL)
+		return false;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->name, c->name, sizeof(out->name));
+	for (i = 0; i < c->npurposes; i++)
+		used += (size_t)snprintf(out->purposes + used,
+		    sizeof(out->purposes) - used, "%s%s", i > 0 ? "," : "",
+		    c->purpose[i]);
+	out->clear = c->clear;
+	out->max_rows = c->max_rows;
+	out->line = c->line;
+	return true;
+}
+
+bool
+vg_policy_role_has(const struct vg_policy *p, const char *role,
+    enum vg_action a)
+{
+	size_t i;
+
+	if (p == NULL || role == NULL || (unsigned)a >= VG_ACT_COUNT)
+		return false;
+	for (i = 0; i < p->nroles; i++)
+		if (strcmp(p->role[i].name, role) == 0)
+			return (p->role[i].actions & BIT(a)) != 0;
+	return false;
+}
+
+size_t
+vg_policy_nconsumers(const struct vg_policy *p)
+{
+	return p != NULL ? p->nconsumers : 0;
 }
 
 enum vg_mask_style
@@ -685,6 +739,92 @@ decide_reveal(struct dstate *s)
 	    VG_R_APPROVED : VG_R_OK);
 }
 
+/* True for a consumer name as vg_consumer_name_ok() allows them (the
+ * policy does not link the vault; the same rule, kept here). */
+static bool
+consumer_name_ok(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= 64 || !((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		    s[i] == '.' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/*
+ * An export (docs/POLICY.md, "An export, in order"): containment, the
+ * consumer, its purposes, the fields, the rows.  The fields asked for
+ * may all be exported; those the consumer lists under `clear` are given
+ * in clear, the rest masked.
+ */
+static void
+decide_export(struct dstate *s)
+{
+	const struct vg_policy_input *in = s->in;
+	const struct vg__consumer *c;
+	struct vg_decision *d = s->d;
+	char list[VG_POLICY_STEP_MAX];
+	size_t i;
+
+	if (in->containment >= 1) {
+		step(s, FACT, "principal %s is contained by the detector: no "
+		    "export", in->who->id);
+		verdict(s, VG_DENY, VG_R_SUSPENDED);
+		return;
+	}
+	if ((c = find_consumer(s->p, in->consumer)) == NULL) {
+		step(s, s->p->consumers_line, "consumer %s is not listed "
+		    "under consumers", in->consumer == NULL ? "(none)" :
+		    !consumer_name_ok(in->consumer) ? "(malformed)" :
+		    in->consumer);
+		verdict(s, VG_DENY, VG_R_CONSUMER);
+		return;
+	}
+	d->max_rows = c->max_rows;
+	for (i = 0; in->purpose != NULL && i < c->npurposes; i++)
+		if (strcmp(c->purpose[i], in->purpose) == 0)
+			break;
+	if (in->purpose == NULL || i == c->npurposes) {
+		step(s, c->purposes_line, "purpose %s is not granted to "
+		    "consumer %s", in->purpose == NULL ? "(none)" :
+		    !name_ok(in->purpose) ? "(malformed)" : in->purpose,
+		    c->name);
+		verdict(s, VG_DENY, VG_R_PURPOSE);
+		return;
+	}
+	step(s, c->purposes_line, "consumer %s may receive exports for "
+	    "purpose %s", c->name, in->purpose);
+	if (in->fields == 0) {
+		step(s, FACT, "no field was asked for");
+		verdict(s, VG_DENY, VG_R_FIELD);
+		return;
+	}
+	if (in->rows > c->max_rows) {
+		step(s, c->max_rows_line, "%llu rows asked for; consumer %s "
+		    "takes at most %llu", (unsigned long long)in->rows,
+		    c->name, (unsigned long long)c->max_rows);
+		verdict(s, VG_DENY, VG_R_TOO_MANY_ROWS);
+		return;
+	}
+	step(s, c->max_rows_line, "%llu rows asked for, within consumer %s's "
+	    "%llu", (unsigned long long)in->rows, c->name,
+	    (unsigned long long)c->max_rows);
+	d->clear = in->fields & c->clear;
+	if (d->clear != 0)
+		step(s, c->clear_line, "in clear: %s", field_list(s->p,
+		    d->clear, list, sizeof(list)));
+	if ((in->fields & ~c->clear) != 0)
+		step(s, c->clear_line, "masked (pseudonymised export): %s",
+		    field_list(s->p, in->fields & ~c->clear, list,
+		    sizeof(list)));
+	verdict(s, VG_ALLOW, VG_R_OK);
+}
+
 void
 vg_policy_decide(const struct vg_policy *p, const struct vg_policy_input *in,
     struct vg_decision *d)
@@ -732,6 +872,10 @@ vg_policy_decide(const struct vg_policy *p, const struct vg_policy_input *in,
 	}
 	step(&s, s.r->action_line[in->action], "role %s may %s", s.r->name,
 	    act);
+	if (in->action == VG_ACT_EXPORT) {
+		decide_export(&s);
+		return;
+	}
 	if (in->action != VG_ACT_REVEAL) {
 		verdict(&s, VG_ALLOW, VG_R_OK);
 		return;

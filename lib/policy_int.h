@@ -69,6 +69,19 @@ struct vg__role {
 	struct vg__limits q_per_case;	/* reveals per case handled */
 };
 
+/* An export consumer (the `consumers:` section). */
+struct vg__consumer {
+	char name[65];			/* vg_consumer_name_ok() */
+	int line;
+	size_t npurposes;
+	char purpose[VG_POLICY_PURPOSES_MAX][VG__POLICY_NAME_MAX + 1];
+	int purposes_line;
+	uint32_t clear;			/* fields given in clear */
+	int clear_line;			/* 0: none listed (the default) */
+	uint64_t max_rows;
+	int max_rows_line;
+};
+
 struct vg_policy {
 	struct vg_schema schema;	/* the field names, for step texts */
 	char base[VG__POLICY_BASE_MAX];	/* last part of the name */
@@ -80,6 +93,9 @@ struct vg_policy {
 	enum vg_mask_style mask[VG__FTYPE_MAX + 1];
 	size_t nroles;
 	struct vg__role role[VG_POLICY_ROLES_MAX];
+	size_t nconsumers;
+	int consumers_line;
+	struct vg__consumer consumer[VG_POLICY_CONSUMERS_MAX];
 };
 
 /* Built-in settings (docs/POLICY.md). */

@@ -976,7 +976,8 @@ static int
 parse_roles(struct pctx *c, const struct node *nd, const char *path)
 {
 	static const char *const roles[] = { "agent", "supervisor",
-	    "security", "admin", "ingest", "ticketing", "exporter" };
+	    "security", "admin", "ingest", "ticketing", "exporter",
+	    "marketing_ops" };
 	struct vg_policy *p = c->p;
 	char sub[PATH_MAX_LEN], q[QUOTE_MAX + 4], list[256];
 	int k, rc;
@@ -990,7 +991,7 @@ parse_roles(struct pctx *c, const struct node *nd, const char *path)
 		if (!vg_principal_role_ok(key->s))
 			return NFAIL(c, key, path, "unknown role \"%s\" "
 			    "(expected %s)", quote(key->s, q),
-			    word_list(list, sizeof(list), roles, 7));
+			    word_list(list, sizeof(list), roles, 8));
 		if (p->nroles == VG_POLICY_ROLES_MAX)
 			return NFAIL(c, key, path, "more than %d roles",
 			    VG_POLICY_ROLES_MAX);
@@ -1001,6 +1002,136 @@ parse_roles(struct pctx *c, const struct node *nd, const char *path)
 		if ((rc = parse_role(c, r, val, join(sub, path, key->s))) != 0)
 			return rc;
 		p->nroles++;
+	}
+	return 0;
+}
+
+/* A consumer name: vg_consumer_name_ok()'s [a-z0-9][a-z0-9_.-]{0,63}. */
+static bool
+consumer_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 64 ||
+	    !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (i = 1; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		    s[i] == '.' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* A consumer's purposes: a list of purpose names, each once. */
+static int
+parse_consumer_purposes(struct pctx *c, struct vg__consumer *co,
+    const struct node *nd, const char *path)
+{
+	char q[QUOTE_MAX + 4];
+	size_t j;
+	int i, rc;
+
+	if ((rc = want_seq(c, nd, path)) != 0)
+		return rc;
+	if (nd->n == 0)
+		return NFAIL(c, nd, path, "no purpose: a consumer needs at "
+		    "least one");
+	for (i = nd->first; i >= 0; i = ND(c, i)->next) {
+		const struct node *it = ND(c, i);
+
+		if ((rc = want_word(c, it, path)) != 0)
+			return rc;
+		if (!purpose_name_ok(it->s, it->len))
+			return NFAIL(c, it, path, "purpose name \"%s\" must "
+			    "match [a-z][a-z0-9_]{0,31}", quote(it->s, q));
+		for (j = 0; j < co->npurposes; j++)
+			if (strcmp(co->purpose[j], it->s) == 0)
+				return NFAIL(c, it, path, "purpose \"%s\" "
+				    "listed twice", it->s);
+		if (co->npurposes == VG_POLICY_PURPOSES_MAX)
+			return NFAIL(c, it, path, "more than %d purposes",
+			    VG_POLICY_PURPOSES_MAX);
+		memcpy(co->purpose[co->npurposes++], it->s, it->len + 1);
+	}
+	return 0;
+}
+
+static int
+parse_consumer(struct pctx *c, struct vg__consumer *co, const struct node *nd,
+    const char *path)
+{
+	static const char *const keys[] = { "purposes", "clear", "max_rows" };
+	const struct node *seen[3] = { NULL, NULL, NULL };
+	char sub[PATH_MAX_LEN];
+	int k, idx = 0, rc;
+
+	if ((rc = want_map(c, nd, path)) != 0)
+		return rc;
+	for (k = nd->first; k >= 0; k = ND(c, ND(c, k)->next)->next) {
+		const struct node *key = ND(c, k), *val = ND(c, key->next);
+
+		if ((rc = key_index(c, key, path, keys, 3, &idx)) != 0)
+			return rc;
+		seen[idx] = key;
+		join(sub, path, key->s);
+		switch (idx) {
+		case 0:
+			rc = parse_consumer_purposes(c, co, val, sub);
+			co->purposes_line = key->line;
+			break;
+		case 1:
+			rc = get_fields(c, val, sub, true, &co->clear);
+			co->clear_line = key->line;
+			break;
+		default:
+			rc = get_uint(c, val, sub, VG_POLICY_ROWS_MAX,
+			    &co->max_rows);
+			if (rc == VG_EINVAL || (rc == 0 && co->max_rows == 0))
+				rc = NFAIL(c, val, sub, "expected a whole "
+				    "number from 1 to %d", VG_POLICY_ROWS_MAX);
+			co->max_rows_line = key->line;
+			break;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	if (seen[0] == NULL)
+		return NFAIL(c, nd, path, "missing key \"purposes\"");
+	if (seen[2] == NULL)
+		return NFAIL(c, nd, path, "missing key \"max_rows\"");
+	return 0;
+}
+
+/* consumers: name -> {purposes, clear, max_rows}.  Default deny: a
+ * consumer not listed gets no export. */
+static int
+parse_consumers(struct pctx *c, const struct node *nd, const char *path)
+{
+	struct vg_policy *p = c->p;
+	char sub[PATH_MAX_LEN], q[QUOTE_MAX + 4];
+	int k, rc;
+
+	if ((rc = want_map(c, nd, path)) != 0)
+		return rc;
+	for (k = nd->first; k >= 0; k = ND(c, ND(c, k)->next)->next) {
+		const struct node *key = ND(c, k), *val = ND(c, key->next);
+		struct vg__consumer *co;
+
+		if (!consumer_name_ok(key->s, key->len))
+			return NFAIL(c, key, path, "consumer name \"%s\" must "
+			    "match [a-z0-9][a-z0-9_.-]{0,63}", quote(key->s, q));
+		if (p->nconsumers == VG_POLICY_CONSUMERS_MAX)
+			return NFAIL(c, key, path, "more than %d consumers",
+			    VG_POLICY_CONSUMERS_MAX);
+		co = &p->consumer[p->nconsumers];
+		memset(co, 0, sizeof(*co));
+		memcpy(co->name, key->s, key->len + 1);
+		co->line = key->line;
+		if ((rc = parse_consumer(c, co, val, join(sub, path,
+		    key->s))) != 0)
+			return rc;
+		p->nconsumers++;
 	}
 	return 0;
 }
@@ -1086,8 +1217,8 @@ static int
 parse_top(struct pctx *c, int root)
 {
 	static const char *const keys[] = { "version", "settings", "masks",
-	    "roles" };
-	const struct node *nd, *seen[4] = { NULL, NULL, NULL, NULL };
+	    "roles", "consumers" };
+	const struct node *nd, *seen[5] = { NULL, NULL, NULL, NULL, NULL };
 	char q[QUOTE_MAX + 4];
 	int k, idx = 0, rc;
 
@@ -1100,7 +1231,7 @@ parse_top(struct pctx *c, int root)
 	for (k = nd->first; k >= 0; k = ND(c, ND(c, k)->next)->next) {
 		const struct node *key = ND(c, k), *val = ND(c, key->next);
 
-		if ((rc = key_index(c, key, "", keys, 4, &idx)) != 0)
+		if ((rc = key_index(c, key, "", keys, 5, &idx)) != 0)
 			return rc;
 		seen[idx] = key;
 		switch (idx) {
@@ -1118,8 +1249,12 @@ parse_top(struct pctx *c, int root)
 		case 2:
 			rc = parse_masks(c, val, "masks");
 			break;
-		default:
+		case 3:
 			rc = parse_roles(c, val, "roles");
+			break;
+		default:
+			c->p->consumers_line = key->line;
+			rc = parse_consumers(c, val, "consumers");
 			break;
 		}
 		if (rc != 0)

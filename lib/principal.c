@@ -39,7 +39,7 @@ struct key_secrets {
 
 static const char *const kinds[] = { "employee", "vendor", "system", NULL };
 static const char *const roles[] = { "agent", "supervisor", "security",
-    "admin", "ingest", "ticketing", "exporter", NULL };
+    "admin", "ingest", "ticketing", "exporter", "marketing_ops", NULL };
 
 static int
 in_list(const char *s, const char *const *list)
@@ -208,7 +208,7 @@ vg_principal_add(struct vg_vault *v, const struct vg_principal_spec *spec,
 	}
 	if (!vg_principal_role_ok(spec->role)) {
 		*why = "role is agent, supervisor, security, admin, ingest, "
-		    "ticketing or exporter";
+		    "ticketing, exporter or marketing_ops";
 		return VG_EINVAL;
 	}
 	if (spec->region != NULL && spec->region[0] != '\0') {

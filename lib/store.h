@@ -20,6 +20,7 @@
 #include "vigil/alertdb.h"
 #include "vigil/crypto.h"
 #include "vigil/cases.h"
+#include "vigil/export.h"
 #include "vigil/principal.h"
 
 #define VG_REGION_MAX 8		/* "CN-GD" and its NUL, with room */
@@ -174,6 +175,20 @@ struct vg_store_ops {
 	    int (*cb)(void *ctx, const struct vg_alert_row *r), void *ctx);
 	int (*alert_ack)(struct vg_store *s, const char *id, const char *by,
 	    int64_t at);
+	/* Exports (lib/export.c): manifests and their canaries' digests.
+	 * export_put returns VG_EEXIST for an id taken, canary_put
+	 * VG_EEXIST for a (field, digest) some export holds already;
+	 * export_get and canary_find VG_ENOTFOUND.  export_each visits at
+	 * most limit manifests (0: all), newest first. */
+	int (*export_put)(struct vg_store *s, const struct vg_export_info *e);
+	int (*export_get)(struct vg_store *s, const char *id,
+	    struct vg_export_info *e);
+	int (*export_each)(struct vg_store *s, size_t limit,
+	    int (*cb)(void *ctx, const struct vg_export_info *e), void *ctx);
+	int (*canary_put)(struct vg_store *s, unsigned field,
+	    const unsigned char *digest, const char *export_id);
+	int (*canary_find)(struct vg_store *s, unsigned field,
+	    const unsigned char *digest, char *export_id, size_t cap);
 };
 
 struct vg_store {

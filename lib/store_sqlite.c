@@ -16,6 +16,11 @@
  *         state, decided_by, created, expires, decided)
  *   alerts(id, time, principal, severity, rule, state, acked_by,
  *         acked_at, json)            the detector's alerts, no values
+ *   exports(id, principal, consumer, recipient, purpose, created, nrows,
+ *         ncanaries, clear, fields, region, chain, manifest_seq,
+ *         canary_set)                export manifests
+ *   export_canary(field, digest, export_id)  each canary's blind-index
+ *                                    digests (never a value)
  *
  * cases and approvals are WITHOUT ROWID tables keyed by their text id: a
  * reveal reads its case with one B-tree descent instead of two.
@@ -50,6 +55,7 @@ enum {
 	ST_CASE_PUT, ST_CASE_GET, ST_CASE_UPDATE,
 	ST_APR_PUT, ST_APR_GET, ST_APR_MOVE, ST_APR_PENDING,
 	ST_AL_PUT, ST_AL_GET, ST_AL_LIST, ST_AL_ACK,
+	ST_EX_PUT, ST_EX_GET, ST_EX_EACH, ST_CAN_PUT, ST_CAN_FIND,
 	ST__COUNT
 };
 
@@ -133,6 +139,21 @@ static const char *const sql_text[ST__COUNT] = {
 	    "AND id < ?6)) ORDER BY time DESC, id DESC LIMIT ?5",
 	[ST_AL_ACK] = "UPDATE alerts SET state = 'acked', acked_by = ?2, "
 	    "acked_at = ?3 WHERE id = ?1 AND state = 'open'",
+	[ST_EX_PUT] = "INSERT INTO exports(id, principal, consumer, "
+	    "recipient, purpose, created, nrows, ncanaries, clear, fields, "
+	    "region, chain, manifest_seq, canary_set) VALUES (?1, ?2, ?3, "
+	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[ST_EX_GET] = "SELECT id, principal, consumer, recipient, purpose, "
+	    "created, nrows, ncanaries, clear, fields, region, chain, "
+	    "manifest_seq, canary_set FROM exports WHERE id = ?1",
+	[ST_EX_EACH] = "SELECT id, principal, consumer, recipient, purpose, "
+	    "created, nrows, ncanaries, clear, fields, region, chain, "
+	    "manifest_seq, canary_set FROM exports ORDER BY created DESC, "
+	    "id DESC LIMIT ?1",
+	[ST_CAN_PUT] = "INSERT INTO export_canary(field, digest, export_id) "
+	    "VALUES (?1, ?2, ?3)",
+	[ST_CAN_FIND] = "SELECT export_id FROM export_canary WHERE "
+	    "field = ?1 AND digest = ?2",
 };
 
 #define ST__EAGER ST_PR_PUT	/* statements prepared at open */
@@ -165,7 +186,19 @@ static const char *const sql_text[ST__COUNT] = {
 	" state TEXT NOT NULL, acked_by TEXT NOT NULL,"			\
 	" acked_at INTEGER NOT NULL, json TEXT NOT NULL);"		\
 	"CREATE INDEX " ine "alerts_time ON alerts(time);"		\
-	"CREATE INDEX " ine "alerts_principal ON alerts(principal, time);"
+	"CREATE INDEX " ine "alerts_principal ON alerts(principal, time);"\
+	"CREATE TABLE " ine "exports(id TEXT PRIMARY KEY,"		\
+	" principal TEXT NOT NULL, consumer TEXT NOT NULL,"		\
+	" recipient TEXT NOT NULL, purpose TEXT NOT NULL,"		\
+	" created INTEGER NOT NULL, nrows INTEGER NOT NULL,"		\
+	" ncanaries INTEGER NOT NULL, clear TEXT NOT NULL,"		\
+	" fields TEXT NOT NULL, region TEXT NOT NULL,"			\
+	" chain TEXT NOT NULL, manifest_seq INTEGER NOT NULL,"		\
+	" canary_set TEXT NOT NULL) WITHOUT ROWID;"			\
+	"CREATE INDEX " ine "exports_created ON exports(created);"	\
+	"CREATE TABLE " ine "export_canary(field INTEGER NOT NULL,"	\
+	" digest BLOB NOT NULL, export_id TEXT NOT NULL,"		\
+	" PRIMARY KEY(field, digest)) WITHOUT ROWID;"
 
 
 static const char schema_sql[] =
@@ -1026,6 +1059,128 @@ sq_alert_ack(struct vg_store *s, const char *id, const char *by, int64_t at)
 }
 
 /*-----------------------------------------------------------------------------
+ * Exports
+ */
+
+static int
+sq_export_put(struct vg_store *s, const struct vg_export_info *e)
+{
+	sqlite3_stmt *st = lazy(s, ST_EX_PUT);
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, e->principal, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, e->consumer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, e->recipient, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, e->purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, e->created);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)e->rows);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)e->canaries);
+	sqlite3_bind_text(st, 9, e->clear, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, e->fields, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, e->region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, e->chain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 13, (sqlite3_int64)e->manifest_seq);
+	sqlite3_bind_text(st, 14, e->canary_set, -1, SQLITE_STATIC);
+	return step_done(st);
+}
+
+static int
+read_export(sqlite3_stmt *st, void *out)
+{
+	struct vg_export_info *e = out;
+
+	memset(e, 0, sizeof(*e));
+	copy_text(e->id, sizeof(e->id), sqlite3_column_text(st, 0));
+	copy_text(e->principal, sizeof(e->principal),
+	    sqlite3_column_text(st, 1));
+	copy_text(e->consumer, sizeof(e->consumer),
+	    sqlite3_column_text(st, 2));
+	copy_text(e->recipient, sizeof(e->recipient),
+	    sqlite3_column_text(st, 3));
+	copy_text(e->purpose, sizeof(e->purpose), sqlite3_column_text(st, 4));
+	e->created = sqlite3_column_int64(st, 5);
+	e->rows = (uint64_t)sqlite3_column_int64(st, 6);
+	e->canaries = (uint64_t)sqlite3_column_int64(st, 7);
+	copy_text(e->clear, sizeof(e->clear), sqlite3_column_text(st, 8));
+	copy_text(e->fields, sizeof(e->fields), sqlite3_column_text(st, 9));
+	copy_text(e->region, sizeof(e->region), sqlite3_column_text(st, 10));
+	copy_text(e->chain, sizeof(e->chain), sqlite3_column_text(st, 11));
+	e->manifest_seq = (uint64_t)sqlite3_column_int64(st, 12);
+	copy_text(e->canary_set, sizeof(e->canary_set),
+	    sqlite3_column_text(st, 13));
+	return 0;
+}
+
+static int
+sq_export_get(struct vg_store *s, const char *id, struct vg_export_info *e)
+{
+	return get_one(s, ST_EX_GET, id, read_export, e);
+}
+
+static int
+sq_export_each(struct vg_store *s, size_t limit,
+    int (*cb)(void *ctx, const struct vg_export_info *e), void *ctx)
+{
+	sqlite3_stmt *st = lazy(s, ST_EX_EACH);
+	struct vg_export_info e;
+	int rc, ret = 0;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_int64(st, 1, limit == 0 || limit > INT64_MAX ? -1 :
+	    (sqlite3_int64)limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_export(st, &e);
+		if ((ret = cb(ctx, &e)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = VG_ESTORE;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+static int
+sq_canary_put(struct vg_store *s, unsigned field, const unsigned char *digest,
+    const char *export_id)
+{
+	sqlite3_stmt *st = lazy(s, ST_CAN_PUT);
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_int(st, 1, (int)field);
+	sqlite3_bind_blob(st, 2, digest, VG_BIDXBYTES, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, export_id, -1, SQLITE_STATIC);
+	return step_done(st);
+}
+
+static int
+sq_canary_find(struct vg_store *s, unsigned field, const unsigned char *digest,
+    char *export_id, size_t cap)
+{
+	sqlite3_stmt *st = lazy(s, ST_CAN_FIND);
+	int rc;
+
+	if (st == NULL)
+		return VG_ESTORE;
+	sqlite3_bind_int(st, 1, (int)field);
+	sqlite3_bind_blob(st, 2, digest, VG_BIDXBYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_text(export_id, cap, sqlite3_column_text(st, 0));
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? VG_ENOTFOUND : VG_ESTORE;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+/*-----------------------------------------------------------------------------
  * Cases and approvals
  */
 
@@ -1240,6 +1395,11 @@ static const struct vg_store_ops sqlite_ops = {
 	.approval_get = sq_approval_get,
 	.approval_move = sq_approval_move,
 	.approval_pending = sq_approval_pending,
+	.export_put = sq_export_put,
+	.export_get = sq_export_get,
+	.export_each = sq_export_each,
+	.canary_put = sq_canary_put,
+	.canary_find = sq_canary_find,
 };
 
 int

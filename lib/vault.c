@@ -1866,6 +1866,20 @@ vg_vault_pseudonym(struct vg_vault *v, const char *consumer,
 }
 
 int
+vg__vault_consumer_key(struct vg_vault *v, const char *consumer,
+    unsigned char key[VG_KEYBYTES])
+{
+	return consumer_key(v, consumer, key);
+}
+
+void
+vg__vault_bidx(const struct vg_vault *v, int field, const char *canon,
+    size_t len, unsigned char out[VG_BIDXBYTES])
+{
+	vg_blind_index(out, v->sec->field_key[field], canon, len);
+}
+
+int
 vg_vault_resolve(struct vg_vault *v, const char *consumer,
     const unsigned char psn[VG_PSNBYTES], unsigned char id[VG_IDBYTES])
 {

@@ -48,4 +48,18 @@ uint32_t vg__vault_presence(const struct vg_vault *v, const struct vg_srec *r);
 void vg__vault_honey_key(const struct vg_vault *v,
     unsigned char out[VG_KEYBYTES]);
 
+/*
+ * Export support (lib/export.c).  vg__vault_consumer_key() copies the
+ * pseudonym key of consumer into key (the caller wipes it): with
+ * vg_pseudonym() it makes a consumer's pseudonym of any 128-bit id, a
+ * customer's or a canary's.  Returns 0 or VG_EINVAL (bad name).
+ * vg__vault_bidx() is the blind index of the canonical value
+ * canon[0..len) of schema field `field` under the vault's key for that
+ * field, as the customers' index holds it; the field must exist.
+ */
+int vg__vault_consumer_key(struct vg_vault *v, const char *consumer,
+    unsigned char key[VG_KEYBYTES]);
+void vg__vault_bidx(const struct vg_vault *v, int field, const char *canon,
+    size_t len, unsigned char out[VG_BIDXBYTES]);
+
 #endif

@@ -73,4 +73,11 @@ const char *vg_csv_error(const struct vg_csv *r, uint64_t *line,
  * quote, CR or LF, or starts/ends with a space.  Returns 0 or VG_EIO. */
 int vg_csv_write_field(FILE *fp, const char *s, size_t len);
 
+/* The same field as vg_csv_write_field() writes it, into out[0..cap)
+ * (no NUL added); *outlen gets its length.  2 * len + 2 bytes are always
+ * enough.  Returns 0, VG_ETOOBIG (out is then partly written) or
+ * VG_EINVAL. */
+int vg_csv_format_field(char *out, size_t cap, const char *s, size_t len,
+    size_t *outlen);
+
 #endif

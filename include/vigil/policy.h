@@ -53,6 +53,8 @@ enum vg_action {
 	VG_ACT_AUDIT_READ,	/* "audit_read": inclusion proofs */
 	VG_ACT_ALERTS,		/* "alerts": read and acknowledge the
 				 * detector's alerts */
+	VG_ACT_EXPORT,		/* "export": bulk extracts for a consumer
+				 * listed under `consumers:` (vigil/export.h) */
 	VG_ACT_COUNT
 };
 const char *vg_action_name(enum vg_action a);
@@ -85,6 +87,11 @@ enum vg_verdict {
 #define VG_R_SELF_OPENED	"case_self_opened"	/* a reveal under a
 						 * case the caller opened
 						 * for themselves */
+#define VG_R_CONSUMER		"consumer_not_allowed"	/* an export for a
+						 * consumer the policy does
+						 * not list */
+#define VG_R_TOO_MANY_ROWS	"too_many_rows"	/* an export over the
+						 * consumer's max_rows */
 
 /* Masking style per field type (the policy's `masks:` section). */
 enum vg_mask_style {
@@ -125,6 +132,10 @@ struct vg_policy_input {
 					 * suspended (the detector's) */
 	const struct vg_quota_usage *usage;	/* reveal: usage before it */
 	int64_t now;			/* unix seconds */
+	/* Export: fields above are the fields asked for, purpose the
+	 * export's purpose. */
+	const char *consumer;		/* export: the consumer, may be NULL */
+	uint64_t rows;			/* export: customers asked for */
 };
 
 #define VG_POLICY_STEPS_MAX 24
@@ -148,6 +159,11 @@ struct vg_decision {
 					 * "break_glass", "per_case" */
 	uint32_t quota_limit;
 	int64_t retry_after;		/* VG_R_QUOTA: seconds, >= 1 */
+	uint32_t clear;			/* export allowed: the fields asked
+					 * for that the consumer may get in
+					 * clear (the rest are masked) */
+	uint64_t max_rows;		/* export: the consumer's max_rows
+					 * (0: no such consumer) */
 	/* The rules that led here, in order, each with its policy line. */
 	size_t nsteps;
 	struct {
@@ -161,6 +177,8 @@ struct vg_policy;
 #define VG_POLICY_ROLES_MAX 64
 #define VG_POLICY_PURPOSES_MAX 32	/* a role */
 #define VG_POLICY_DEPTH_MAX 16		/* nested maps and lists */
+#define VG_POLICY_CONSUMERS_MAX 64	/* consumers: entries */
+#define VG_POLICY_ROWS_MAX 1000000	/* largest max_rows (one export) */
 
 /*
  * Parses policy text (name is used in messages, e.g. the file path;
@@ -203,6 +221,29 @@ void vg_policy_decide(const struct vg_policy *p,
  * VG_ETOOBIG as vg_mask(). */
 VG_MUST_CHECK int vg_policy_mask(const struct vg_policy *p, enum vg_ftype t,
     const char *canon, size_t len, char *out, size_t outcap);
+
+/*
+ * An export consumer as the policy lists it: copies *out and returns
+ * true, or false when the policy has no consumer of that name (then no
+ * export for it is ever allowed).  purposes is a comma list.
+ */
+struct vg_policy_consumer {
+	char name[65];
+	char purposes[VG_POLICY_PURPOSES_MAX * 33];
+	uint32_t clear;			/* schema field bit mask */
+	uint64_t max_rows;
+	int line;			/* of its key in the file */
+};
+bool vg_policy_consumer(const struct vg_policy *p, const char *name,
+    struct vg_policy_consumer *out);
+/* The number of consumers the policy lists. */
+size_t vg_policy_nconsumers(const struct vg_policy *p);
+
+/* True when p grants role the action a (whatever else the action's
+ * rules then ask: vigild lets a role with "export" read export
+ * manifests). */
+bool vg_policy_role_has(const struct vg_policy *p, const char *role,
+    enum vg_action a);
 
 /* Settings outside decisions (seconds; 0 means never). */
 int64_t vg_policy_case_ttl(const struct vg_policy *p);

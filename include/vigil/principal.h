@@ -31,7 +31,8 @@ struct vg_principal {
 	char org[VG_PRINCIPAL_ID_MAX + 1];
 	char kind[16];		/* employee, vendor, system */
 	char role[16];		/* agent, supervisor, security, admin,
-				   ingest, ticketing, exporter */
+				   ingest, ticketing, exporter,
+				   marketing_ops */
 	char region[VG_PRINCIPAL_REGION_MAX];	/* ISO 3166-2 code */
 	char shift[VG_PRINCIPAL_SHIFT_MAX + 1];	/* "TZ Days HH:MM-HH:MM" */
 	char state[16];		/* active, suspended */

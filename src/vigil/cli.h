@@ -62,6 +62,10 @@ int cli_audit_open(struct vg_cli *cli, const char *dir, struct vg_vault *v,
 int cli_audit(struct vg_cli *cli, struct vg_audit *a,
     struct vg_audit_entry *e);
 int cli_audit_close(struct vg_cli *cli, struct vg_audit *a, int status);
+/* After cli_audit_open(): who runs the command ("local:<user>") and this
+ * run's request id, for entries a command appends by itself. */
+const char *cli_audit_principal(void);
+const char *cli_audit_request_id(void);
 
 /* Prints o as indented JSON and a newline, and releases o (a reference
  * is taken over).  Returns EXIT_OK, or EXIT_DATA for NULL or no memory. */
@@ -110,6 +114,7 @@ int cmd_honey(int argc, char **argv, struct vg_cli *cli);
 int cmd_detect(int argc, char **argv, struct vg_cli *cli);
 int cmd_demo(int argc, char **argv, struct vg_cli *cli);
 int cmd_alerts(int argc, char **argv, struct vg_cli *cli);
+int cmd_export(int argc, char **argv, struct vg_cli *cli);
 int cmd_sim(int argc, char **argv, struct vg_cli *cli);
 int cmd_eval(int argc, char **argv, struct vg_cli *cli);
 int cmd_trace(int argc, char **argv, struct vg_cli *cli);

@@ -112,6 +112,18 @@ cli_audit_open(struct vg_cli *cli, const char *dir, struct vg_vault *v,
 	return EXIT_OK;
 }
 
+const char *
+cli_audit_principal(void)
+{
+	return principal;
+}
+
+const char *
+cli_audit_request_id(void)
+{
+	return request_id;
+}
+
 int
 cli_audit(struct vg_cli *cli, struct vg_audit *a, struct vg_audit_entry *e)
 {

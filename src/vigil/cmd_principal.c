@@ -121,8 +121,8 @@ do_add(int argc, char **argv, struct vg_cli *cli)
 		    "vendor or system");
 	if (!vg_principal_role_ok(spec.role))
 		return cli_fail(cli, EXIT_USAGE, "--role must be agent, "
-		    "supervisor, security, admin, ingest, ticketing or "
-		    "exporter");
+		    "supervisor, security, admin, ingest, ticketing, "
+		    "exporter or marketing_ops");
 	if (spec.region != NULL && (spec.region[0] == '\0' ||
 	    vg_province_find(spec.region, strlen(spec.region)) == NULL))
 		return cli_fail(cli, EXIT_USAGE, "--region must name a "

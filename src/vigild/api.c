@@ -30,6 +30,7 @@
 #include "vigil/alertdb.h"
 #include "vigil/cases.h"
 #include "vigil/crypto.h"
+#include "vigil/export.h"
 #include "vigil/principal.h"
 #include "vigil/shift.h"
 #include "vigil/vault.h"
@@ -2155,6 +2156,260 @@ h_alert(struct rq *q, json_t *body)
 	return pending_submit(q, p);
 }
 
+/*-----------------------------------------------------------------------------
+ * Exports (the marketing_ops role; vigil/export.h)
+ *
+ * An export runs on this worker, start to end: vg_export_make() decides,
+ * audits every row and the manifest with vg_audit_append_many() (waiting
+ * for the log on this thread, not through the loop's batch), stores the
+ * manifest and writes the CSV into a buffer that is wiped when freed;
+ * only then is it handed to h2o.  The worker serves nothing else
+ * meanwhile (docs/API.md, "Exports", has the cost); requests on other
+ * workers go on.
+ */
+
+static int
+export_sink(void *ctx, const void *buf, size_t len)
+{
+	struct jb *b = ctx;
+
+	jb_raw(b, buf, len);
+	return b->oom ? VG_ENOMEM : 0;
+}
+
+/* A jb handed to h2o: wiped and freed with the request. */
+struct owned {
+	char *buf;
+	size_t cap;
+};
+
+static void
+owned_dispose(void *p)
+{
+	struct owned *o = p;
+
+	if (o->buf != NULL) {
+		sodium_memzero(o->buf, o->cap);
+		free(o->buf);
+	}
+}
+
+static void
+add_header(h2o_req_t *req, const char *name, const char *value)
+{
+	h2o_add_header_by_str(&req->pool, &req->res.headers, name,
+	    strlen(name), 0, NULL, h2o_strdup(&req->pool, value,
+	    SIZE_MAX).base, strlen(value));
+}
+
+/* Sends the file: 200, text/csv, the export's headers; b is taken. */
+static void
+send_csv(struct rq *q, struct jb *b, const struct vg_export_info *m)
+{
+	static h2o_generator_t gen = { NULL, NULL };
+	h2o_req_t *req = q->req;
+	struct owned *o;
+	h2o_iovec_t iov;
+	char num[32], disp[96];
+	int64_t us;
+
+	o = h2o_mem_alloc_shared(&req->pool, sizeof(*o), owned_dispose);
+	o->buf = b->buf;
+	o->cap = b->cap;
+	iov = h2o_iovec_init(b->buf, b->len);
+	memset(b, 0, sizeof(*b));
+	req->res.status = 200;
+	req->res.reason = reason_phrase(200);
+	req->res.content_length = iov.len;
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE,
+	    NULL, H2O_STRLIT("text/csv"));
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL,
+	    NULL, H2O_STRLIT("no-store"));
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s.csv\"", m->id);
+	add_header(req, "content-disposition", disp);
+	add_header(req, "x-request-id", q->request_id);
+	add_header(req, "x-vigil-export", m->id);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)m->rows);
+	add_header(req, "x-vigil-export-rows", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)m->canaries);
+	add_header(req, "x-vigil-export-canaries", num);
+	h2o_start_response(req, &gen);
+	h2o_send(req, &iov, 1, H2O_SEND_STATE_FINAL);
+	us = (mono_ns() - q->t0) / 1000;
+	metrics_request(&q->w->m, R_EXPORT_CREATE, 200, us);
+	log_request(q->w, route_by_id(R_EXPORT_CREATE)->name, 200, q->who.id,
+	    q->request_id, NULL, us);
+}
+
+/* The status of a refused export. */
+static int
+export_status(const char *reason)
+{
+	if (strcmp(reason, VG_R_TOO_MANY_ROWS) == 0)
+		return 413;
+	if (strcmp(reason, "no_rows") == 0 ||
+	    strcmp(reason, "no_canaries") == 0)
+		return 422;
+	return 403;
+}
+
+static int
+h_export_create(struct rq *q, json_t *body)
+{
+	struct export_req r;
+	struct body_err be;
+	struct vg_export_request rq;
+	struct vg_export_result res;
+	struct vg_export_ctx ec;
+	struct vg_contain_state cs;
+	struct jb b = { 0 };
+	int rc;
+
+	if (body_export(body, &r, &be) != 0)
+		return fail_now(q, be.status, be.code, be.field, "%s",
+		    be.message);
+	memset(&rq, 0, sizeof(rq));
+	rq.consumer = r.consumer;
+	rq.recipient = r.recipient;
+	rq.purpose = r.purpose;
+	rq.fields = r.field;
+	rq.nfields = r.nfields;
+	rq.region = r.region;
+	rq.limit = r.limit;
+	vg_contain_get(q->s->contain, q->who.id, &cs);
+	memset(&ec, 0, sizeof(ec));
+	ec.vault = q->w->vault;
+	ec.vault_dir = q->s->cfg.dir;
+	ec.policy = q->pol->p;
+	ec.audit = q->s->audit;
+	ec.chain = q->s->cfg.node;
+	ec.who = &q->who;
+	ec.containment = (int)cs.level;
+	ec.now = q->now;
+	ec.request_id = q->request_id;
+	ec.client = q->client;
+	rc = vg_export_make(&ec, &rq, export_sink, &b, &res);
+	if (rc == 0 && res.allowed) {
+		metrics_decision(&q->w->m, 0, VG_R_OK);
+		log_event(q->s, "info", "export made", "\"principal\":\"%s\","
+		    "\"export\":\"%s\",\"consumer\":\"%s\",\"recipient\":\"%s\","
+		    "\"rows\":%llu,\"request_id\":\"%s\"", q->who.id,
+		    res.info.id, res.info.consumer, res.info.recipient,
+		    (unsigned long long)res.info.rows, q->request_id);
+		send_csv(q, &b, &res.info);
+		return 0;
+	}
+	jb_free(&b);
+	if (rc == 0) {
+		struct jb eb = { 0 };
+		int status = export_status(res.reason);
+
+		metrics_decision(&q->w->m, 1, res.reason);
+		error_body(&eb, res.reason, res.message[0] != '\0' ?
+		    res.message : reason_text(res.reason), NULL,
+		    q->request_id);
+		jb_str(&eb, "}}");
+		rc = eb.oom ? -1 : 0;
+		if (!eb.oom)
+			send_body(q->w, q->req, R_EXPORT_CREATE, q->t0, status,
+			    "application/json", eb.buf, eb.len, q->request_id,
+			    q->who.id, res.reason, 0);
+		jb_free(&eb);
+		return rc;
+	}
+	if (rc == VG_EINVAL)
+		return fail_now(q, 400, "invalid_field", res.field, "%s",
+		    res.message);
+	if (rc == VG_EIO && res.info.id[0] == '\0') {
+		atomic_fetch_add(&q->s->audit_errors, 1);
+		return fail_now(q, 503, "audit_unavailable", NULL, "the audit "
+		    "log cannot be written; nothing was done or exported");
+	}
+	log_event(q->s, "error", "export failed", "\"request_id\":\"%s\","
+	    "\"export\":\"%s\",\"error\":\"%s\"", q->request_id, res.info.id,
+	    vg_strerror(rc));
+	return fail_now(q, 500, "internal", NULL, "the export failed (%s); "
+	    "nothing was sent", vg_strerror(rc));
+}
+
+/* A manifest as JSON: the CLI's `export show --json` shape. */
+static void
+export_json(struct jb *b, const struct vg_export_info *m)
+{
+	const char *lists[2] = { m->fields, m->clear };
+	int k;
+
+	jb_str(b, "{\"id\":");
+	jb_quote(b, m->id, strlen(m->id));
+	jb_str(b, ",\"principal\":");
+	jb_quote(b, m->principal, strlen(m->principal));
+	jb_str(b, ",\"consumer\":");
+	jb_quote(b, m->consumer, strlen(m->consumer));
+	jb_str(b, ",\"recipient\":");
+	jb_quote(b, m->recipient, strlen(m->recipient));
+	jb_str(b, ",\"purpose\":");
+	jb_quote(b, m->purpose, strlen(m->purpose));
+	jb_fmt(b, ",\"created\":%lld,\"rows\":%llu,\"canaries\":%llu",
+	    (long long)m->created, (unsigned long long)m->rows,
+	    (unsigned long long)m->canaries);
+	for (k = 0; k < 2; k++) {
+		const char *p = lists[k], *c;
+
+		jb_str(b, k == 0 ? ",\"fields\":[" : "],\"clear\":[");
+		while (*p != '\0') {
+			c = strchr(p, ',');
+			if (c == NULL)
+				c = p + strlen(p);
+			if (p != lists[k])
+				jb_str(b, ",");
+			jb_quote(b, p, (size_t)(c - p));
+			p = *c == ',' ? c + 1 : c;
+		}
+	}
+	jb_str(b, "],\"region\":");
+	if (m->region[0] != '\0')
+		jb_quote(b, m->region, strlen(m->region));
+	else
+		jb_str(b, "null");
+	jb_str(b, ",\"canary_set\":");
+	jb_quote(b, m->canary_set, strlen(m->canary_set));
+	jb_str(b, ",\"chain\":");
+	jb_quote(b, m->chain, strlen(m->chain));
+	jb_fmt(b, ",\"manifest_seq\":%llu}", (unsigned long long)m->manifest_seq);
+}
+
+static int
+h_export_get(struct rq *q)
+{
+	struct vg_export_info m;
+	struct pending *p;
+	int rc;
+
+	p = pending_new(q, "export.read");
+	if (p == NULL)
+		return -1;
+	snprintf(p->detail, sizeof(p->detail), "export=%s", q->m.param);
+	/* Whoever may export, and the auditors (audit_read). */
+	if (!vg_policy_role_has(q->pol->p, q->who.role, VG_ACT_EXPORT) &&
+	    !allowed(q, p, VG_ACT_AUDIT_READ))
+		return pending_submit(q, p);
+	rc = vg_export_get(q->w->vault, q->m.param, &m);
+	if (rc == VG_ENOTFOUND || rc == VG_EINVAL) {
+		snprintf(p->decision, sizeof(p->decision), "miss");
+		snprintf(p->reason, sizeof(p->reason), "not_found");
+		pending_error(p, 404, "not_found", "no such export");
+		return pending_submit(q, p);
+	}
+	if (rc != 0) {
+		pending_free(p);
+		return fail_now(q, 500, "internal", NULL, "exports cannot be "
+		    "read (%s)", vg_strerror(rc));
+	}
+	metrics_decision(&q->w->m, 0, VG_R_OK);
+	export_json(&p->body, &m);
+	return pending_submit(q, p);
+}
+
 /* The audit action of a route (what its handler writes). */
 static const char *
 audit_action(enum route_id r)
@@ -2178,6 +2433,8 @@ audit_action(enum route_id r)
 	case R_ALERT_LIST: return "alert.list";
 	case R_ALERT_GET: return "alert.read";
 	case R_ALERT_ACK: return "alert.ack";
+	case R_EXPORT_CREATE: return "export";
+	case R_EXPORT_GET: return "export.read";
 	default: return "request";
 	}
 }
@@ -2290,7 +2547,9 @@ api_handle(struct worker *w, h2o_req_t *req)
 		return fail_now(&q, 404, "not_found", NULL, "no such %s",
 		    q.m.def->param == P_CUSTOMER ? "customer" :
 		    q.m.def->param == P_CASE ? "case" :
-		    q.m.def->param == P_APPROVAL ? "approval" : "principal");
+		    q.m.def->param == P_APPROVAL ? "approval" :
+		    q.m.def->param == P_EXPORT ? "export" :
+		    q.m.def->param == P_ALERT ? "alert" : "principal");
 	peer(req, q.client, sizeof(q.client));
 	q.pol = policy_get(q.s);
 	switch (q.m.def->id) {
@@ -2360,7 +2619,8 @@ api_handle(struct worker *w, h2o_req_t *req)
 		    q.m.def->id != R_CUSTOMER_REVEAL &&
 		    q.m.def->id != R_LOOKUP && q.m.def->id != R_CASE_OPEN &&
 		    q.m.def->id != R_CASE_ASSIGN &&
-		    q.m.def->id != R_CUSTOMER_CREATE, &be);
+		    q.m.def->id != R_CUSTOMER_CREATE &&
+		    q.m.def->id != R_EXPORT_CREATE, &be);
 		if (body == NULL) {
 			rc = fail_now(&q, be.status, be.code, be.field, "%s",
 			    be.message);
@@ -2410,6 +2670,12 @@ api_handle(struct worker *w, h2o_req_t *req)
 	case R_ALERT_GET:
 	case R_ALERT_ACK:
 		rc = h_alert(&q, body);
+		break;
+	case R_EXPORT_CREATE:
+		rc = h_export_create(&q, body);
+		break;
+	case R_EXPORT_GET:
+		rc = h_export_get(&q);
 		break;
 	default:
 		rc = fail_now(&q, 404, "not_found", NULL, "no such route");

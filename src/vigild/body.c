@@ -285,3 +285,49 @@ body_create(json_t *o, const struct vg_schema *s, struct create_req *r,
 	}
 	return 0;
 }
+
+int
+body_export(json_t *o, struct export_req *r, struct body_err *e)
+{
+	static const char *const keys[] = { "consumer", "recipient",
+	    "purpose", "fields", "region", "limit", NULL };
+	json_t *f, *v;
+	json_int_t lim;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if (only_keys(o, keys, e) != 0 ||
+	    get_str(o, "consumer", 1, 64, &r->consumer, NULL, e) != 0 ||
+	    get_str(o, "recipient", 1, 64, &r->recipient, NULL, e) != 0 ||
+	    get_str(o, "purpose", 1, 32, &r->purpose, NULL, e) != 0 ||
+	    get_str(o, "region", 0, 64, &r->region, NULL, e) != 0)
+		return -1;
+	f = json_object_get(o, "fields");
+	if (f == NULL)
+		return fail(e, 400, "missing_field", "fields",
+		    "\"fields\" is required: the fields to export");
+	if (!json_is_array(f) || json_array_size(f) == 0)
+		return fail(e, 400, "invalid_field", "fields",
+		    "\"fields\" must be a non-empty array of field names");
+	if (json_array_size(f) > VG_FIELDS_MAX)
+		return fail(e, 400, "invalid_field", "fields",
+		    "\"fields\" names at most %d fields", VG_FIELDS_MAX);
+	json_array_foreach(f, i, v) {
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    json_string_length(v) > 32 ||
+		    memchr(json_string_value(v), '\0',
+		    json_string_length(v)) != NULL)
+			return fail(e, 400, "invalid_field", "fields",
+			    "\"fields\"[%zu] must be a field name", i);
+		r->field[r->nfields++] = json_string_value(v);
+	}
+	v = json_object_get(o, "limit");
+	if (v == NULL || json_is_null(v))
+		return fail(e, 400, "missing_field", "limit",
+		    "\"limit\" is required: the number of customers");
+	if (!json_is_integer(v) || (lim = json_integer_value(v)) < 1)
+		return fail(e, 400, "invalid_field", "limit",
+		    "\"limit\" must be a whole number, at least 1");
+	r->limit = (unsigned long long)lim;
+	return 0;
+}

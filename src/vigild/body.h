@@ -59,6 +59,16 @@ struct create_req {
 	size_t len[VG_FIELDS_MAX];
 };
 
+struct export_req {
+	const char *consumer;
+	const char *recipient;
+	const char *purpose;
+	const char *field[VG_FIELDS_MAX];
+	size_t nfields;
+	const char *region;		/* NULL: every region */
+	unsigned long long limit;	/* >= 1 */
+};
+
 /* Each returns 0, or -1 with *e (status 400). */
 int body_reveal(json_t *o, struct reveal_req *r, struct body_err *e);
 int body_lookup(json_t *o, struct lookup_req *r, struct body_err *e);
@@ -69,5 +79,10 @@ int body_assign(json_t *o, const char **assignee, struct body_err *e);
 int body_reason(json_t *o, const char **reason, struct body_err *e);
 int body_create(json_t *o, const struct vg_schema *s, struct create_req *r,
     struct body_err *e);
+/* POST /v1/exports: consumer, recipient (at most 64 bytes each),
+ * purpose (32), fields (1 to 32 names of at most 32 bytes), region
+ * (optional, 64) and limit (a whole number >= 1).  Names are checked
+ * for form by the export itself (vigil/export.h). */
+int body_export(json_t *o, struct export_req *r, struct body_err *e);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "vigil/alertdb.h"
 #include "vigil/crypto.h"
+#include "vigil/export.h"
 #include "vigil/principal.h"
 #include "route.h"
 
@@ -51,6 +52,8 @@ static const struct route_def table[] = {
 	{ R_ALERT_GET, "GET", "/v1/alerts/{id}", "alert_get", P_ALERT, 0 },
 	{ R_ALERT_ACK, "POST", "/v1/alerts/{id}/ack", "alert_ack", P_ALERT,
 	    1 },
+	{ R_EXPORT_CREATE, "POST", "/v1/exports", "export_create", P_NONE, 1 },
+	{ R_EXPORT_GET, "GET", "/v1/exports/{id}", "export_get", P_EXPORT, 0 },
 };
 
 const struct route_def *
@@ -86,6 +89,9 @@ param_ok(enum route_param kind, const char *s, unsigned char raw[VG_IDBYTES])
 		return vg_principal_id_ok(s);
 	case P_ALERT:
 		return vg_alert_id_ok(s);
+	case P_EXPORT:
+		return strlen(s) <= VG_EXPORT_ID_MAX &&
+		    vg_token_parse(raw, "ex_", s) == 0;
 	case P_NONE:
 		break;
 	}

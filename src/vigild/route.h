@@ -2,7 +2,7 @@
 /*
  * Request routing: method and path to one of vigild's routes, with the
  * path parameter (a customer, case, approval or principal id) checked for
- * form.  Pure and allocation-free, so that it can be fuzzed on its own
+ * form (or an export id).  Pure and allocation-free, so that it can be fuzzed on its own
  * (fuzz/fuzz_route.c) and listed for the OpenAPI consistency test
  * (`vigild --routes`).
  */
@@ -35,11 +35,14 @@ enum route_id {
 	R_ALERT_LIST,
 	R_ALERT_GET,
 	R_ALERT_ACK,
+	R_EXPORT_CREATE,
+	R_EXPORT_GET,
 	R__COUNT
 };
 
 enum route_param {
-	P_NONE = 0, P_CUSTOMER, P_CASE, P_APPROVAL, P_PRINCIPAL, P_ALERT
+	P_NONE = 0, P_CUSTOMER, P_CASE, P_APPROVAL, P_PRINCIPAL, P_ALERT,
+	P_EXPORT
 };
 
 struct route_def {
@@ -59,8 +62,9 @@ struct route_match {
 	char allow[16];			/* the path's method, for 405 Allow */
 	char param[ROUTE_PARAM_MAX + 1];/* the {id}, NUL-terminated */
 	int param_ok;			/* the {id} is well formed */
-	unsigned char id[16];		/* a customer, case or approval {id}
-					 * as bytes, when param_ok */
+	unsigned char id[16];		/* a customer, case, approval or
+					 * export {id} as bytes, when
+					 * param_ok */
 	const char *query;		/* after '?', or NULL */
 	size_t query_len;
 };

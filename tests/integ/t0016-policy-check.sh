@@ -59,7 +59,7 @@ is "$ERR" 'vigil policy: key.yaml:4:5: roles.agent: unknown key "actoins" (expec
 
 printf 'version: 1\nroles:\n  root:\n    actions: [lookup]\n' >role.yaml
 vg policy check role.yaml
-is "$ERR" 'vigil policy: role.yaml:3:3: roles: unknown role "root" (expected agent, supervisor, security, admin, ingest, ticketing or exporter)' \
+is "$ERR" 'vigil policy: role.yaml:3:3: roles: unknown role "root" (expected agent, supervisor, security, admin, ingest, ticketing, exporter or marketing_ops)' \
     "an unknown role"
 
 printf 'version: 1\nroles: &all {}\n' >anchor.yaml

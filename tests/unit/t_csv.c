@@ -621,13 +621,33 @@ test_writer(void)
 	int rc;
 
 	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-		got = written(w[i].in, strlen(w[i].in), &rc);
+		char buf[64];
+		size_t n = 0, len = strlen(w[i].in);
+
+		got = written(w[i].in, len, &rc);
 		ok(rc == 0 && strcmp(got, w[i].want) == 0,
 		    "writer: field %zu", i);
 		free(got);
+		/* The buffer form gives the same bytes, in 2 * len + 2. */
+		memset(buf, 'Z', sizeof(buf));
+		rc = vg_csv_format_field(buf, 2 * len + 2, w[i].in, len, &n);
+		ok(rc == 0 && n == strlen(w[i].want) &&
+		    memcmp(buf, w[i].want, n) == 0 && buf[n] == 'Z',
+		    "format: field %zu, same bytes, nothing past them", i);
 	}
 	is_int(vg_csv_write_field(NULL, "a", 1), VG_EINVAL,
 	    "writer: NULL file");
+	{
+		char buf[8];
+		size_t n;
+
+		is_int(vg_csv_format_field(buf, 3, "a,b", 3, &n), VG_ETOOBIG,
+		    "format: \"a,b\" needs 5 bytes, 3 is too small");
+		is_int(vg_csv_format_field(buf, 2, "abc", 3, &n), VG_ETOOBIG,
+		    "format: a plain field too long for the buffer");
+		is_int(vg_csv_format_field(NULL, 8, "a", 1, &n), VG_EINVAL,
+		    "format: NULL buffer");
+	}
 }
 
 /* A small deterministic generator (xorshift64). */

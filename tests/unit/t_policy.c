@@ -78,7 +78,51 @@ test_parse_errors(void)
 	    "value");
 	CHECK_ERROR("unknown top-level key", "version: 1\nverison: 1\n",
 	    "p.yaml:2:1: unknown key \"verison\" (expected version, "
-	    "settings, masks or roles)");
+	    "settings, masks, roles or consumers)");
+	CHECK_ERROR("consumers as a list", "version: 1\nroles: {}\n"
+	    "consumers: [a]\n", "p.yaml:3:12: consumers: expected a mapping "
+	    "(key: value), found a list");
+	CHECK_ERROR("a bad consumer name", "version: 1\nroles: {}\n"
+	    "consumers:\n  Dm Vendor: {purposes: [m], max_rows: 1}\n",
+	    "p.yaml:4:3: consumers: consumer name \"Dm Vendor\" must match "
+	    "[a-z0-9][a-z0-9_.-]{0,63}");
+	CHECK_ERROR("a consumer's unknown key", "version: 1\nroles: {}\n"
+	    "consumers:\n  dm:\n    purposes: [m]\n    max_rows: 1\n"
+	    "    clearr: [phone]\n", "p.yaml:7:5: consumers.dm: unknown key "
+	    "\"clearr\" (expected purposes, clear or max_rows)");
+	CHECK_ERROR("a consumer without purposes", "version: 1\nroles: {}\n"
+	    "consumers:\n  dm:\n    max_rows: 1\n",
+	    "p.yaml:5:5: consumers.dm: missing key \"purposes\"");
+	CHECK_ERROR("a consumer without max_rows", "version: 1\nroles: {}\n"
+	    "consumers:\n  dm:\n    purposes: [m]\n",
+	    "p.yaml:5:5: consumers.dm: missing key \"max_rows\"");
+	CHECK_ERROR("an empty purposes list", "version: 1\nroles: {}\n"
+	    "consumers:\n  dm: {purposes: [], max_rows: 1}\n",
+	    "p.yaml:4:18: consumers.dm.purposes: no purpose: a consumer needs "
+	    "at least one");
+	CHECK_ERROR("a purpose twice", "version: 1\nroles: {}\n"
+	    "consumers:\n  dm: {purposes: [m, m], max_rows: 1}\n",
+	    "p.yaml:4:22: consumers.dm.purposes: purpose \"m\" listed twice");
+	CHECK_ERROR("a bad purpose name", "version: 1\nroles: {}\n"
+	    "consumers:\n  dm: {purposes: [Mkt], max_rows: 1}\n",
+	    "p.yaml:4:19: consumers.dm.purposes: purpose name \"Mkt\" must "
+	    "match [a-z][a-z0-9_]{0,31}");
+	CHECK_ERROR("an unknown clear field", "version: 1\nroles: {}\n"
+	    "consumers:\n  dm:\n    purposes: [m]\n    clear: [phne]\n"
+	    "    max_rows: 1\n", "p.yaml:6:13: consumers.dm.clear: unknown "
+	    "field \"phne\"");
+	CHECK_ERROR("max_rows 0", "version: 1\nroles: {}\n"
+	    "consumers:\n  dm: {purposes: [m], max_rows: 0}\n",
+	    "p.yaml:4:33: consumers.dm.max_rows: expected a whole number from "
+	    "1 to 1000000");
+	CHECK_ERROR("max_rows over the cap", "version: 1\nroles: {}\n"
+	    "consumers:\n  dm: {purposes: [m], max_rows: 1000001}\n",
+	    "p.yaml:4:33: consumers.dm.max_rows: expected a whole number from "
+	    "1 to 1000000");
+	CHECK_ERROR("a duplicate consumer", "version: 1\nroles: {}\n"
+	    "consumers:\n  dm: {purposes: [m], max_rows: 1}\n"
+	    "  dm: {purposes: [m], max_rows: 1}\n",
+	    "p.yaml:5:3: consumers: duplicate key \"dm\"");
 	CHECK_ERROR("missing version", "roles: {}\n",
 	    "p.yaml:1:1: missing key \"version\"");
 	CHECK_ERROR("missing roles", "version: 1\n",
@@ -220,7 +264,8 @@ test_parse_errors(void)
 	    "list");
 	CHECK_ERROR("unknown role", "version: 1\nroles:\n  agnet: {}\n",
 	    "p.yaml:3:3: roles: unknown role \"agnet\" (expected agent, "
-	    "supervisor, security, admin, ingest, ticketing or exporter)");
+	    "supervisor, security, admin, ingest, ticketing, exporter or "
+	    "marketing_ops)");
 	CHECK_ERROR("duplicate role",
 	    HEAD "    actions: [lookup]\n  agent:\n    actions: []\n",
 	    "p.yaml:5:3: roles: duplicate key \"agent\"");
@@ -233,7 +278,8 @@ test_parse_errors(void)
 	    "p.yaml:4:23: roles.agent.actions: unknown action \"reveel\" "
 	    "(expected lookup, view, reveal, customer_create, case_open, "
 	    "case_self_open, case_assign, case_close, case_read, approve, "
-	    "principal_read, principal_admin, audit_read or alerts)");
+	    "principal_read, principal_admin, audit_read, alerts or "
+	    "export)");
 	CHECK_ERROR("action twice", HEAD "    actions:\n      - view\n"
 	    "      - view\n",
 	    "p.yaml:6:9: roles.agent.actions: action \"view\" listed twice");
@@ -561,6 +607,133 @@ expect(const char *what, const struct vg_policy_input *in,
 	vg_policy_decide(dp, in, d);
 	is_int(d->verdict, v, "%s: verdict", what);
 	is_str(d->reason, reason, "%s: reason %s", what, reason);
+}
+
+/* An export by role of name and phone for consumer. */
+static void
+export_input(struct vg_policy_input *in, const char *role,
+    const char *consumer, const char *purpose, uint64_t rows)
+{
+	base_input(in, role);
+	in->action = VG_ACT_EXPORT;
+	in->consumer = consumer;
+	in->purpose = purpose;
+	in->rows = rows;
+	in->kase.given = false;
+	in->usage = NULL;
+}
+
+static const char export_text[] =
+    "version: 1\n"					/* 1 */
+    "roles:\n"						/* 2 */
+    "  marketing_ops:\n"				/* 3 */
+    "    actions: [export]\n"				/* 4 */
+    "  agent:\n"					/* 5 */
+    "    actions: [lookup]\n"				/* 6 */
+    "consumers:\n"					/* 7 */
+    "  dm-vendor:\n"					/* 8 */
+    "    purposes: [marketing, survey]\n"		/* 9 */
+    "    max_rows: 1000\n"				/* 10 */
+    "  courier.sf:\n"					/* 11 */
+    "    purposes: [delivery]\n"				/* 12 */
+    "    clear: [name, phone, address]\n"		/* 13 */
+    "    max_rows: 50\n";				/* 14 */
+
+static void
+test_decide_export(void)
+{
+	struct vg_policy *save = dp, *p;
+	struct vg_policy_consumer co;
+	struct vg_policy_input in;
+	struct vg_decision d;
+
+	if ((p = parse_ok("the export policy", export_text)) == NULL)
+		return;
+	dp = p;
+	is_str(vg_action_name(VG_ACT_EXPORT), "export", "action name export");
+	is_int(vg_action_from_name("export"), VG_ACT_EXPORT, "and back");
+	is_int(vg_policy_nconsumers(p), 2, "two consumers");
+	ok(vg_policy_role_has(p, "marketing_ops", VG_ACT_EXPORT) &&
+	    !vg_policy_role_has(p, "agent", VG_ACT_EXPORT) &&
+	    !vg_policy_role_has(p, "marketing_ops", VG_ACT_LOOKUP) &&
+	    !vg_policy_role_has(p, "admin", VG_ACT_EXPORT) &&
+	    !vg_policy_role_has(NULL, "agent", VG_ACT_LOOKUP),
+	    "vg_policy_role_has");
+	ok(vg_policy_consumer(p, "courier.sf", &co) && co.max_rows == 50 &&
+	    co.clear == (F("name") | F("phone") | F("address")) &&
+	    strcmp(co.purposes, "delivery") == 0 && co.line == 11,
+	    "vg_policy_consumer: purposes, clear, max_rows, line");
+	ok(vg_policy_consumer(p, "dm-vendor", &co) && co.clear == 0 &&
+	    strcmp(co.purposes, "marketing,survey") == 0,
+	    "a consumer without clear: nothing in clear");
+	ok(!vg_policy_consumer(p, "nobody", &co), "an unlisted consumer");
+
+	export_input(&in, "marketing_ops", "dm-vendor", "marketing", 1000);
+	expect("export within max_rows", &in, VG_ALLOW, VG_R_OK, &d);
+	is_int(d.clear, 0, "  pseudonymised: nothing in clear");
+	is_int(d.max_rows, 1000, "  max_rows reported");
+	ok(has_step(&d, "consumer dm-vendor may receive exports for purpose "
+	    "marketing (p.yaml:9)", 9), "  trace: the purposes line");
+	ok(has_step(&d, "masked (pseudonymised export): name, phone "
+	    "(built-in default)", 0), "  trace: what is masked, by default");
+	in.rows = 1001;
+	expect("one row over max_rows", &in, VG_DENY, VG_R_TOO_MANY_ROWS, &d);
+	ok(has_step(&d, "1001 rows asked for; consumer dm-vendor takes at "
+	    "most 1000 (p.yaml:10)", 10), "  trace: the max_rows line");
+	in.rows = 10;
+	in.purpose = "delivery";
+	expect("a purpose of another consumer", &in, VG_DENY, VG_R_PURPOSE,
+	    &d);
+	in.purpose = NULL;
+	expect("no purpose", &in, VG_DENY, VG_R_PURPOSE, &d);
+	in.purpose = "marketing";
+	in.consumer = "courier";
+	expect("an unlisted consumer", &in, VG_DENY, VG_R_CONSUMER, &d);
+	ok(has_step(&d, "consumer courier is not listed under consumers "
+	    "(p.yaml:7)", 7), "  trace: the consumers line");
+	in.consumer = NULL;
+	expect("no consumer", &in, VG_DENY, VG_R_CONSUMER, &d);
+	in.consumer = "Bad Name";
+	expect("a malformed consumer", &in, VG_DENY, VG_R_CONSUMER, &d);
+	ok(has_step(&d, "consumer (malformed) is not listed", 0),
+	    "  not quoted");
+	export_input(&in, "marketing_ops", "courier.sf", "delivery", 50);
+	in.fields = F("name") | F("phone") | F("email");
+	expect("courier: name, phone, email", &in, VG_ALLOW, VG_R_OK, &d);
+	is_int(d.clear, F("name") | F("phone"), "  name and phone in clear, "
+	    "email masked");
+	ok(d.clear != 0 && has_step(&d, "in clear: name, phone (p.yaml:13)",
+	    13), "  trace: the clear line");
+	in.fields = 0;
+	expect("no field", &in, VG_DENY, VG_R_FIELD, &d);
+	in.fields = F("phone");
+	in.containment = 1;
+	expect("a contained principal (step-up)", &in, VG_DENY,
+	    VG_R_SUSPENDED, &d);
+	in.containment = 2;
+	expect("a contained principal (suspend)", &in, VG_DENY,
+	    VG_R_SUSPENDED, &d);
+	export_input(&in, "agent", "dm-vendor", "marketing", 1);
+	expect("a role without the export action", &in, VG_DENY, VG_R_ROLE,
+	    &d);
+	export_input(&in, "marketing_ops", "dm-vendor", "marketing", 1);
+	snprintf(who.state, sizeof(who.state), "suspended");
+	expect("a suspended principal", &in, VG_DENY, VG_R_SUSPENDED, &d);
+	base_input(&in, "marketing_ops");
+	expect("marketing_ops reveals nothing", &in, VG_DENY, VG_R_ROLE, &d);
+	in.action = VG_ACT_LOOKUP;
+	expect("nor looks up", &in, VG_DENY, VG_R_ROLE, &d);
+	/* A policy without consumers exports to nobody. */
+	vg_policy_free(p);
+	p = parse_ok("no consumers", "version: 1\nroles:\n  marketing_ops:\n"
+	    "    actions: [export]\n");
+	dp = p;
+	export_input(&in, "marketing_ops", "dm-vendor", "marketing", 1);
+	if (p != NULL)
+		expect("no consumers section: default deny", &in, VG_DENY,
+		    VG_R_CONSUMER, &d);
+	vg_policy_free(p);
+	dp = save;
 }
 
 static void
@@ -1097,7 +1270,7 @@ test_default_policy(void)
 		printf("#   %s\n", err);
 		return;
 	}
-	is_int(vg_policy_nroles(p), 7, "seven roles");
+	is_int(vg_policy_nroles(p), 8, "eight roles");
 	is_int(vg_policy_case_ttl(p), 72 * 3600, "case_ttl 72h");
 	is_int(vg_policy_approval_ttl(p), 15 * 60, "approval_ttl 15m");
 	is_int(strlen(vg_policy_digest(p)), 16, "digest: 16 hex");
@@ -1120,6 +1293,32 @@ test_default_policy(void)
 	in.action = VG_ACT_CUSTOMER_CREATE;
 	expect("default: ingest creates customers", &in, VG_ALLOW, VG_R_OK,
 	    &d);
+	/* Exports: marketing_ops only, pseudonymised for the dm vendor. */
+	export_input(&in, "marketing_ops", "dm-vendor", "marketing", 1000);
+	expect("default: marketing_ops exports to dm-vendor", &in, VG_ALLOW,
+	    VG_R_OK, &d);
+	is_int(d.clear, 0, "default: dm-vendor gets nothing in clear");
+	export_input(&in, "marketing_ops", "courier", "delivery", 1000);
+	in.fields = F("name") | F("phone") | F("email");
+	expect("default: marketing_ops exports to the courier", &in,
+	    VG_ALLOW, VG_R_OK, &d);
+	is_int(d.clear, F("name") | F("phone"), "default: the courier gets "
+	    "name and phone in clear, not email");
+	{
+		static const char *const roles[] = { "agent", "supervisor",
+		    "security", "admin", "ingest", "ticketing", "exporter" };
+		size_t i, refused = 0;
+
+		for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+			export_input(&in, roles[i], "dm-vendor", "marketing",
+			    10);
+			vg_policy_decide(p, &in, &d);
+			refused += d.verdict == VG_DENY &&
+			    strcmp(d.reason, VG_R_ROLE) == 0;
+		}
+		is_int(refused, 7, "default: no other role may export");
+	}
+	ok(vg_policy_nconsumers(p) == 2, "default: two consumers");
 	dp = save;
 	vg_policy_free(p);
 
@@ -1150,6 +1349,7 @@ main(int argc, char **argv)
 		test_decide_reveal_order();
 		test_decide_quotas();
 		test_decide_trace();
+		test_decide_export();
 	}
 	test_masks();
 	test_default_policy();
