@@ -238,8 +238,13 @@ class Trace:
             (self.thief, "bpo", True, 1, 31, 1),
             "the thief first, named, with its org, 31 leaked customers, "
             "the honeytoken")
-        ok(top.get("p_value", 1) < 1e-6 and top.get("log10_p_value", 0) <
-           -6, "its p-value is tiny (%r)" % top.get("log10_p_value"))
+        # Below alpha, and no smaller: the thief did a quarter of this
+        # small world's reveals, scattered over 31 provinces, so the null
+        # (docs/DETECTION.md) expects much of any leak of served
+        # customers to be its own.
+        ok(top.get("p_value", 1) < 1e-3 and top.get("log10_p_value", 0) <
+           -3, "its p-value is below alpha (10^%.1f)" %
+           top.get("log10_p_value", 0))
         col = [x for x in s if x["principal"] == self.colleague]
         ok(col and col[0]["overlap"] == 5 and not col[0]["named"],
            "the colleague who served 5 of them is listed, not named",
