@@ -554,8 +554,8 @@ name_shape(const char *s, size_t len)
 			words++;
 			wlen = 1;
 		} else {
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    c == '-' || c == '\''))
+			if (!((c >= 'a' && c <= 'z') ||
+			    (c >= 'A' && c <= 'Z') || c == '-' || c == '\''))
 				latin = false;
 			wlen++;
 		}
@@ -706,6 +706,8 @@ static const struct {
 	{ "公司", KW_JUNK }, { "数量", KW_JUNK }, { "#", KW_JUNK },
 };
 
+#define NWORDS	(sizeof(hdr_words) / sizeof(hdr_words[0]))
+
 static bool
 ascii_alnum(unsigned char c)
 {
@@ -754,10 +756,10 @@ header_word(struct vg_leak *l, const char *s, size_t len)
 			squeezed[k++] = (char)c;
 	}
 	squeezed[k] = '\0';
-	for (i = 0; type == 0 && i < sizeof(hdr_words) / sizeof(hdr_words[0]); i++)
+	for (i = 0; type == 0 && i < NWORDS; i++)
 		if (strcmp(squeezed, hdr_words[i].word) == 0)
 			type = hdr_words[i].type;
-	for (i = 0; type == 0 && i < sizeof(hdr_words) / sizeof(hdr_words[0]); i++) {
+	for (i = 0; type == 0 && i < NWORDS; i++) {
 		if ((unsigned char)hdr_words[i].word[0] >= 0x80) {
 			if (strstr(squeezed, hdr_words[i].word) != NULL)
 				type = hdr_words[i].type;
@@ -1164,14 +1166,13 @@ sniff_header(struct vg_leak *l, const uint8_t *masks, const int *kw,
 			words++;
 			continue;
 		}
-		if (forced != NULL) {
+		if (forced != NULL)
 			t = forced[c];
-			b = norm_bit(t);
-		} else {
+		else {
 			count_column(l, masks, 1, c, &st);
 			t = by_values(&st);
-			b = look_bit(t);
 		}
+		b = look_bit(t);
 		if (t == 0)
 			continue;
 		if (m & b)
