@@ -153,8 +153,8 @@ note_held(struct vg_leak *l, size_t was, size_t now)
 }
 
 /*
- * Grows *bufp (capacity *capp, first len bytes used) to at least need
- * bytes, at most max, by copy so that no clear value is left behind in
+ * Grows *pp (capacity *capp, first len bytes used) to at least need
+ * bytes or to max, whichever is less, by copy so that no clear value is left behind in
  * freed memory.  Returns 0 or VG_ENOMEM.
  */
 static int
@@ -164,6 +164,8 @@ grow(struct vg_leak *l, char **pp, size_t *capp, size_t len, size_t need,
 	char *p;
 	size_t ncap = *capp > 0 ? *capp : LEAK_CHUNK;
 
+	if (need > max)
+		need = max;
 	if (need <= *capp)
 		return 0;
 	while (ncap < need)
