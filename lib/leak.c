@@ -1282,10 +1282,7 @@ sniff_layout(struct vg_leak *l, const struct vg_leak_opts *o,
 		}
 	}
 	if (used == 0 && nforced == 0) {
-		if (l->nrows <= from)
-			errf(err, errcap, "no data rows");
-		else
-			explain(l, st, l->nrows - from, err, errcap);
+		explain(l, st, l->nrows - from, err, errcap);
 		rc = VG_EINVAL;
 	}
 out:
