@@ -153,8 +153,8 @@ note_held(struct vg_leak *l, size_t was, size_t now)
 }
 
 /*
- * Grows *bufp (capacity *capp, first len bytes used) to at least need
- * bytes, at most max, by copy so that no clear value is left behind in
+ * Grows *pp (capacity *capp, first len bytes used) to at least need
+ * bytes or to max, whichever is less, by copy so that no clear value is left behind in
  * freed memory.  Returns 0 or VG_ENOMEM.
  */
 static int
@@ -164,6 +164,8 @@ grow(struct vg_leak *l, char **pp, size_t *capp, size_t len, size_t need,
 	char *p;
 	size_t ncap = *capp > 0 ? *capp : LEAK_CHUNK;
 
+	if (need > max)
+		need = max;
 	if (need <= *capp)
 		return 0;
 	while (ncap < need)
@@ -554,8 +556,8 @@ name_shape(const char *s, size_t len)
 			words++;
 			wlen = 1;
 		} else {
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    c == '-' || c == '\''))
+			if (!((c >= 'a' && c <= 'z') ||
+			    (c >= 'A' && c <= 'Z') || c == '-' || c == '\''))
 				latin = false;
 			wlen++;
 		}
@@ -706,6 +708,8 @@ static const struct {
 	{ "公司", KW_JUNK }, { "数量", KW_JUNK }, { "#", KW_JUNK },
 };
 
+#define NWORDS	(sizeof(hdr_words) / sizeof(hdr_words[0]))
+
 static bool
 ascii_alnum(unsigned char c)
 {
@@ -754,10 +758,10 @@ header_word(struct vg_leak *l, const char *s, size_t len)
 			squeezed[k++] = (char)c;
 	}
 	squeezed[k] = '\0';
-	for (i = 0; type == 0 && i < sizeof(hdr_words) / sizeof(hdr_words[0]); i++)
+	for (i = 0; type == 0 && i < NWORDS; i++)
 		if (strcmp(squeezed, hdr_words[i].word) == 0)
 			type = hdr_words[i].type;
-	for (i = 0; type == 0 && i < sizeof(hdr_words) / sizeof(hdr_words[0]); i++) {
+	for (i = 0; type == 0 && i < NWORDS; i++) {
 		if ((unsigned char)hdr_words[i].word[0] >= 0x80) {
 			if (strstr(squeezed, hdr_words[i].word) != NULL)
 				type = hdr_words[i].type;
@@ -1164,14 +1168,13 @@ sniff_header(struct vg_leak *l, const uint8_t *masks, const int *kw,
 			words++;
 			continue;
 		}
-		if (forced != NULL) {
+		if (forced != NULL)
 			t = forced[c];
-			b = norm_bit(t);
-		} else {
+		else {
 			count_column(l, masks, 1, c, &st);
 			t = by_values(&st);
-			b = look_bit(t);
 		}
+		b = look_bit(t);
 		if (t == 0)
 			continue;
 		if (m & b)
@@ -1279,10 +1282,7 @@ sniff_layout(struct vg_leak *l, const struct vg_leak_opts *o,
 		}
 	}
 	if (used == 0 && nforced == 0) {
-		if (l->nrows <= from)
-			errf(err, errcap, "no data rows");
-		else
-			explain(l, st, l->nrows - from, err, errcap);
+		explain(l, st, l->nrows - from, err, errcap);
 		rc = VG_EINVAL;
 	}
 out:

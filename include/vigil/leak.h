@@ -44,7 +44,8 @@ struct vg_leak_column {
 	uint32_t parsed;	/* ... that normalise as type */
 	uint32_t hits;		/* ... that hit the vault (hit callback) */
 	const char *how;	/* static: "header", "values", "vault",
-				 * "forced", "unused" */
+				 * "forced", or "unused" (exactly when
+				 * type is 0) */
 };
 
 struct vg_leak_layout {
@@ -97,11 +98,14 @@ struct vg_leak;
 /*
  * Reads the first rows of read(ctx, ...) (kept in memory, at most
  * VG_LEAK_SNIFF_ROWS), decides the layout and returns a reader that
- * gives them back, then the rest, through vg_leak_next().  Returns 0,
- * VG_EFORMAT or VG_ETOOBIG (the file is not a table vg_csv can read:
- * err says where), VG_EINVAL (bad opts.columns, or no column holds a
- * name, phone, e-mail or account id: err says what was seen), the hit
- * callback's error, or VG_ENOMEM.
+ * gives them back, then the rest, through vg_leak_next().  o may be
+ * NULL (everything sniffed, no hit callback).  Returns 0, VG_EFORMAT or
+ * VG_ETOOBIG (the file is not a table vg_csv can read: err says where),
+ * VG_EIO (the read callback failed on the first rows), VG_EINVAL (bad
+ * opts, no data rows, or no column holds a name, phone, e-mail or
+ * account id: err says what was seen), the hit callback's error, or
+ * VG_ENOMEM.  *out is NULL on error; err (capacity errcap, may be NULL)
+ * is set on error.  The rules: docs/internals/leak.md.
  */
 VG_MUST_CHECK int vg_leak_open(vg_csv_read_fn read, void *ctx,
     const struct vg_leak_opts *o, struct vg_leak **out, char *err,

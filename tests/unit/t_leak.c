@@ -45,6 +45,9 @@ static const char *const latin[] = {
 	"Yang Min", "Huang Lei", "Zhao Qiang",
 };
 
+#define W10	"wwwwwwwwww"
+#define W100	W10 W10 W10 W10 W10 W10 W10 W10 W10 W10
+
 static const char *const notes[] = {
 	"已发货", "call after 6pm", "VIP", "退货", "paid", "",
 };
@@ -222,6 +225,7 @@ expand(struct out *o, const char *tpl, size_t ci, size_t k,
 	const struct cust *c = &cust[ci % NCUST];
 	char canon[160];
 	const char *p;
+	size_t i;
 
 	for (p = tpl; *p != '\0'; p++) {
 		if (*p != '$') {
@@ -277,6 +281,11 @@ expand(struct out *o, const char *tpl, size_t ci, size_t k,
 			break;
 		case 'X':
 			out_str(o, notes[k % 6]);
+			break;
+		case 'W':
+			/* 4,000 bytes of junk: rows that fill the sample. */
+			for (i = 0; i < 40; i++)
+				out_str(o, W100);
 			break;
 		default:
 			abort();
@@ -496,8 +505,8 @@ static void
 test_layouts(void)
 {
 	/* Headers in Chinese and English. */
-	CASE("chinese header, junk columns", "序号,姓名,手机号,邮箱,下单日期,金额",
-	    30, 0, ",H -u nh ph eh -u -u", "$#,$N,$Q,$M,$D,$$");
+	CASE("chinese header, junk columns",
+	    "序号,姓名,手机号,邮箱,下单日期,金额", 30, 0, ",H -u nh ph eh -u -u", "$#,$N,$Q,$M,$D,$$");
 	CASE("chinese header, 电话 and 账号", "电话,姓名,账号", 20, 0,
 	    ",H ph nh ah", "$S,$N,$A");
 	CASE("english header, tabs", "Name\tMobile\tE-mail\tApple ID", 25, 0,
@@ -542,6 +551,9 @@ test_layouts(void)
 	    "$O,$T");
 	CASE("more rows than the sample", "name,phone,email", 1000, 0,
 	    ",H nh ph eh", "$N,$S,$E");
+	/* 12 KB rows: the sample and the prefix are full before 200 rows. */
+	CASE("rows too big for the whole sample", NULL, 150, 0,
+	    ",N nv pv -u -u -u", "$N,$P,$W,$W,$W");
 }
 
 static void
@@ -563,6 +575,10 @@ test_forced(void)
 	build(&f, "x,y", TPL("$P,$A"), 1, 20, 0);
 	o.columns = "phone,account";
 	check_file("forced columns, header sniffed", &f, &o, ",H pf af");
+	file_free(&f);
+	build(&f, "x,yy", TPL("$P,$N"), 1, 20, 0);
+	o.columns = "phone,name";
+	check_file("forced name column, header sniffed", &f, &o, ",H pf nf");
 	file_free(&f);
 	o.header = 0;
 	o.delimiter = ',';
@@ -688,6 +704,62 @@ check_fails(const char *name, const char *text, size_t len,
 		printf("#   err: %s\n", err);
 	if (never != NULL)
 		ok(strstr(err, never) == NULL, "%s: err quotes no value", name);
+}
+
+/* Reads in 100-byte steps, then fails from byte failat on. */
+struct failing {
+	struct mem m;
+	size_t failat;
+};
+
+static ssize_t
+failing_read(void *ctx, void *buf, size_t n)
+{
+	struct failing *f = ctx;
+
+	if (f->m.pos >= f->failat)
+		return -1;
+	if (n > f->failat - f->m.pos)
+		n = f->failat - f->m.pos;
+	return mem_read(&f->m, buf, n);
+}
+
+static void
+test_read_errors(void)
+{
+	struct vg_leak_row row;
+	struct failing fr;
+	struct vg_leak *l;
+	struct file f;
+	uint64_t line;
+	char err[256];
+	int rc, i;
+
+	build(&f, NULL, TPL("$N,$P"), 1, 2000, 0);
+	fr.m.buf = f.text.s;
+	fr.m.len = f.text.len;
+	fr.m.pos = 0;
+	fr.m.chunk = 100;
+	fr.failat = 500;
+	rc = vg_leak_open(failing_read, &fr, NULL, &l, err, sizeof(err));
+	is_int(rc, VG_EIO, "read error in the prefix");
+	ok(strstr(err, "read error") != NULL, "read error: err says so");
+
+	fr.m.pos = 0;
+	fr.failat = f.text.len / 2;
+	rc = vg_leak_open(failing_read, &fr, NULL, &l, err, sizeof(err));
+	ok(rc == 0, "read error later: opens");
+	if (rc == 0) {
+		for (i = 0; (rc = vg_leak_next(l, &row)) == 1; i++)
+			continue;
+		is_int(rc, VG_EIO, "read error later: next fails");
+		ok(i > 200 && i < 2000, "read error later: rows before it");
+		is_str(vg_leak_error(l, &line), "read error",
+		    "read error later: reason");
+		ok(line > 200, "read error later: line");
+		vg_leak_free(l);
+	}
+	file_free(&f);
 }
 
 static void
@@ -1011,6 +1083,7 @@ main(void)
 	test_forced();
 	test_vault();
 	test_errors();
+	test_read_errors();
 	test_header_cells();
 	test_wide();
 	test_stream();
