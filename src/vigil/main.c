@@ -101,6 +101,7 @@ const struct vg_cmd vg_cmds[] = {
 	  "                    [--fields F,F] [--purpose P] [--case CASE]\n"
 	  "                    [--action A] [--policy FILE] [--at UNIXTIME]\n"
 	  "                    [--justification-bytes N] [--approved] [--json]\n"
+	  "                    [--consumer C --rows N]  (--action export)\n"
 	  "       vigil policy reload DIR\n"
 	  "\n"
 	  "check parses the access policy FILE (YAML, docs/POLICY.md) and\n"

@@ -148,6 +148,17 @@ vg export v --consumer dm-vendor --recipient acme-dm --purpose marketing \
 exit_is 2 "an existing -o file: exit 2"
 is "$(cat exists.csv)" keep "it is left as it was"
 
+# --- the decision, explained ---------------------------------------------------------
+vg policy explain v --principal mops --action export --consumer courier \
+    --purpose delivery --fields phone,name,email --rows 10
+exit_is 0 "policy explain --action export: exit 0"
+has "$OUT" "decision: allow (ok)" "allowed"
+has "$OUT" "in clear: name, phone" "names the fields in clear"
+has "$OUT" "masked (pseudonymised export): email" "and the masked one"
+vg policy explain v --principal mops --action export --consumer courier \
+    --purpose delivery --fields phone --rows 50001
+has "$OUT" "decision: deny (too_many_rows)" "over max_rows: too_many_rows"
+
 # --- manifests ---------------------------------------------------------------------------
 vg export list v
 exit_is 0 "export list: exit 0"
