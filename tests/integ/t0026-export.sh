@@ -190,6 +190,12 @@ like "$man" "\"vigil.detail\":\"export=$ex1,consumer=dm-vendor,recipient=acme-dm
     "the manifest entry: export, consumer, recipient, rows, canaries, canary_set"
 has "$man" '"user.id":"mops"' "it names the principal"
 has "$man" '"source.address":"cli:local:' "and who ran the command"
+cus=$("$VIGIL" audit query v --action export.row 2>/dev/null |
+    grep "export=$ex1," | head -n 1 |
+    sed -n 's/.*"vigil.customer":"\(cus_[a-z2-7]*\)".*/\1/p')
+vg audit who-viewed v "$cus"
+like "$OUT" "export\.row +allow +ok +marketing" \
+    "who-viewed lists an exported customer's export.row entry"
 vg audit verify v
 exit_is 0 "audit verify: exit 0"
 
