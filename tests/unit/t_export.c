@@ -1119,6 +1119,86 @@ test_leak(void)
 }
 
 /*-----------------------------------------------------------------------------
+ * A vault made before exports existed
+ */
+
+static int
+count_one(void *ctx, const struct vg_export_info *e)
+{
+	(void)e;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void
+test_old_vault(void)
+{
+	static const char *const fields[] = { "phone" };
+	char dir[PATH_MAX + 16], p[PATH_MAX + 32], err[VG_ERRMSG_MAX];
+	char id[VG_EXPORT_ID_MAX + 1];
+	struct vg_vault *v = NULL, *save = V;
+	struct vg_export_ctx c;
+	struct vg_export_request rq;
+	struct vg_export_result res;
+	struct sink s;
+	sqlite3 *db = NULL;
+	int n = 0, rc;
+
+	snprintf(dir, sizeof(dir), "%s/old", root);
+	if (vg_vault_create(dir, NULL, err, sizeof(err)) != 0 ||
+	    vg_vault_open(dir, &v, err, sizeof(err)) != 0 ||
+	    fill(v, 99, 60) != 0) {
+		ok(0, "an old vault: %s", err);
+		vg_vault_close(v);
+		return;
+	}
+	vg_vault_close(v);
+	v = NULL;
+	snprintf(p, sizeof(p), "%s/vigil.db", dir);
+	ok(sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_exec(db, "DROP TABLE export_canary; DROP INDEX "
+	    "exports_created; DROP TABLE exports;", NULL, NULL, NULL) ==
+	    SQLITE_OK, "a vault without the export tables (as before issue 7)");
+	sqlite3_close(db);
+	if (vg_vault_open(dir, &v, err, sizeof(err)) != 0) {
+		ok(0, "it opens: %s", err);
+		return;
+	}
+	is_int(vg_export_list(v, 0, count_one, &n), 0, "  vg_export_list "
+	    "makes the tables on first use");
+	is_int(n, 0, "  and lists nothing");
+	is_int(vg_export_canary_find(v, F_PHONE, "+8613000000000", 14, id),
+	    VG_ENOTFOUND, "  vg_export_canary_find: VG_ENOTFOUND");
+	memset(&c, 0, sizeof(c));
+	c.vault = v;
+	c.vault_dir = dir;
+	c.policy = P;
+	c.audit = A;
+	c.chain = "test";
+	c.who = &WHO;
+	c.request_id = "old";
+	c.client = "unit";
+	memset(&rq, 0, sizeof(rq));
+	rq.consumer = "big";
+	rq.recipient = "r";
+	rq.purpose = "marketing";
+	rq.fields = fields;
+	rq.nfields = 1;
+	rq.limit = 60;
+	memset(&s, 0, sizeof(s));
+	V = v;		/* sink_write reads A only; resolve() is not used */
+	rc = vg_export_make(&c, &rq, sink_write, &s, &res);
+	V = save;
+	ok(rc == 0 && res.allowed && res.info.rows == 60,
+	    "  an export in it works (60 rows)");
+	n = 0;
+	ok(vg_export_list(v, 0, count_one, &n) == 0 && n == 1,
+	    "  and is listed");
+	sink_free(&s);
+	vg_vault_close(v);
+}
+
+/*-----------------------------------------------------------------------------
  * Set-up
  */
 
@@ -1175,6 +1255,7 @@ main(void)
 	test_refusals();
 	test_malformed();
 	test_leak();
+	test_old_vault();
 out:
 	if (A != NULL && vg_audit_close(A) != 0)
 		ok(0, "audit close");
