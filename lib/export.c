@@ -63,7 +63,9 @@
 
 #define CHUNK 8192		/* audit entries per vg_audit_append_many */
 #define OUTBUF (256 * 1024)	/* bytes gathered before write() */
-#define ROW_MAX (64 * 1024)	/* bytes one row may take, at most */
+/* Bytes one row may take at most: a pseudonym and 32 values of
+ * VG_NORM_MAX bytes, every byte a quote doubled. */
+#define ROW_MAX (VG_PSN_STRLEN + VG_FIELDS_MAX * (2 * VG_NORM_MAX + 3) + 2)
 #define DRAWS_UNIQUE 1024	/* draws of one canary refused for a value
 				 * already taken, before giving up */
 #define DRAWS_REGION 2000000	/* draws of one canary outside the region */
@@ -1212,6 +1214,7 @@ vg_export_make(const struct vg_export_ctx *c,
 	/* Every entry durable before the first byte is written. */
 	if ((rc = audit_allow(&j)) != 0)
 		goto out;
+	res->audited = true;
 	if ((rc = store_manifest(&j)) != 0 || (rc = write_file(&j)) != 0) {
 		audit_not_completed(&j);
 		goto out;

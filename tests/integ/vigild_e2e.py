@@ -2967,6 +2967,16 @@ class Suite:
                                                 "channel": "chat"},
                           key=self.k("tk1")), 503, "audit_unavailable",
                "opening a case: 503")
+        r = self.c.req("POST", "/v1/exports", {
+            "consumer": "courier", "recipient": "sf-express",
+            "purpose": "delivery", "fields": ["phone", "name"],
+            "limit": 10}, key=self.k("mops1"))
+        err_is(r, 503, "audit_unavailable", "an export: 503")
+        ok(b"+86" not in r.body and r.h("x-vigil-export") is None,
+           "and nothing of it was sent", r.show())
+        p = run(VIGIL, "export", "list", self.v4, "--json", check=False)
+        ok(p.returncode == 0 and p.stdout.strip() == "", "no manifest was "
+           "stored for it", p.stdout[:300] + p.stderr[:300])
         r = self.c.req("GET", "/healthz")
         ok(r.status != 200 or (r.json or {}).get("status") != "ok",
            "/healthz reports the failed audit log", r.show())
