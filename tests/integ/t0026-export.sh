@@ -49,6 +49,16 @@ vg export v --consumer dm-vendor --recipient acme-dm --purpose marketing \
     --fields phone --limit 10 --as nobody
 exit_is 2 "an unknown principal: exit 2"
 
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$VIGIL' export v --consumer dm-vendor --recipient acme-dm \
+	    --purpose marketing --fields phone --limit 1 --as mops" /dev/null \
+	    >tty.out 2>&1
+	has "$(cat tty.out)" "not a terminal" \
+	    "standard output on a terminal: refused (the CLI shows no clear value on a screen)"
+else
+	skip "standard output on a terminal: refused" "no script(1)"
+fi
+
 # --- a pseudonymised export ------------------------------------------------------
 vg export v --consumer dm-vendor --recipient acme-dm --purpose marketing \
     --fields name,phone,email,region --limit 500 --as mops -o dm.csv
