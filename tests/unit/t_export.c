@@ -317,9 +317,10 @@ entries_from(uint64_t from, void (*cb)(void *ctx,
 	return rc < 0 ? -1 : n;
 }
 
-/* Counts rows of a table of the vault through a connection of ours. */
+/* Counts rows of a table of the vault through a connection of ours;
+ * arg (may be NULL) is bound to ?1. */
 static long long
-count_rows(const char *sql)
+count_rows_arg(const char *sql, const char *arg)
 {
 	char p[PATH_MAX + 32];
 	sqlite3 *db = NULL;
@@ -329,11 +330,18 @@ count_rows(const char *sql)
 	snprintf(p, sizeof(p), "%s/vigil.db", vdir);
 	if (sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
 	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
+	    (arg == NULL || sqlite3_bind_text(st, 1, arg, -1,
+	    SQLITE_STATIC) == SQLITE_OK) && sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return n;
+}
+
+static long long
+count_rows(const char *sql)
+{
+	return count_rows_arg(sql, NULL);
 }
 
 /* Resolves a file's pseudonym for consumer: 1 a customer (id filled),
@@ -585,7 +593,7 @@ test_clear(void)
 	struct sink s;
 	struct vg_record *rec = vg_record_new();
 	unsigned char id[VG_IDBYTES], hit[1][VG_IDBYTES];
-	char found[VG_EXPORT_ID_MAX + 1], q[PATH_MAX + 200];
+	char found[VG_EXPORT_ID_MAX + 1];
 	uint64_t before = audit_size(), k = vg_export_canary_count(300);
 	size_t r, clear_ok = 0, can_hits = 0, cus_misses = 0, can_unique = 0,
 	    n, ncus = 0;
@@ -709,9 +717,8 @@ test_clear(void)
 		    "email, id");
 		free(buf);
 	}
-	snprintf(q, sizeof(q), "SELECT count(*) FROM export_canary WHERE "
-	    "export_id = '%s' AND field = %d", res.info.id, VG_EXPORT_FIELD_ID);
-	ndig = count_rows(q);
+	ndig = count_rows_arg("SELECT count(*) FROM export_canary WHERE "
+	    "export_id = ?1 AND field = 255", res.info.id);
 	is_int(ndig, k, "  one id digest per canary");
 	free(ac.ids);
 	table_free(&t);
