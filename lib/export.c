@@ -63,7 +63,9 @@
 
 #define CHUNK 8192		/* audit entries per vg_audit_append_many */
 #define OUTBUF (256 * 1024)	/* bytes gathered before write() */
-#define ROW_MAX (64 * 1024)	/* bytes one row may take, at most */
+/* Bytes one row may take at most: a pseudonym and 32 values of
+ * VG_NORM_MAX bytes, every byte a quote doubled. */
+#define ROW_MAX (VG_PSN_STRLEN + VG_FIELDS_MAX * (2 * VG_NORM_MAX + 3) + 2)
 #define DRAWS_UNIQUE 1024	/* draws of one canary refused for a value
 				 * already taken, before giving up */
 #define DRAWS_REGION 2000000	/* draws of one canary outside the region */
@@ -136,21 +138,25 @@ vg_export_canary_find(struct vg_vault *v, int field, const char *canon,
 	    VG_EXPORT_ID_MAX + 1);
 }
 
-/* The digest the vault keeps of a canary's id. */
+/* The digest the vault keeps of a canary's id, under key (NULL: the
+ * key is derived for this one call). */
 static int
-id_digest(struct vg_vault *v, const unsigned char id[VG_IDBYTES],
-    unsigned char out[VG_BIDXBYTES])
+id_digest(struct vg_vault *v, const unsigned char *key,
+    const unsigned char id[VG_IDBYTES], unsigned char out[VG_BIDXBYTES])
 {
-	unsigned char *key = vg_secret_new(VG_KEYBYTES);
-	int rc;
+	unsigned char *own = NULL;
+	int rc = 0;
 
-	if (key == NULL)
-		return VG_ENOMEM;
-	rc = vg_vault_derive_secret(v, "export.canary", key);
+	if (key == NULL) {
+		if ((own = vg_secret_new(VG_KEYBYTES)) == NULL)
+			return VG_ENOMEM;
+		rc = vg_vault_derive_secret(v, "export.canary", own);
+		key = own;
+	}
 	if (rc == 0)
 		crypto_generichash(out, VG_BIDXBYTES, id, VG_IDBYTES, key,
 		    VG_KEYBYTES);
-	vg_secret_free(key);
+	vg_secret_free(own);
 	return rc;
 }
 
@@ -172,7 +178,7 @@ vg_export_psn_find(struct vg_vault *v, const char *consumer,
 		rc = VG_ENOTFOUND;	/* not this consumer's pseudonym */
 	vg_secret_free(key);
 	if (rc == 0)
-		rc = id_digest(v, cid, d);
+		rc = id_digest(v, NULL, cid, d);
 	sodium_memzero(cid, sizeof(cid));
 	if (rc != 0)
 		return rc;
@@ -786,7 +792,7 @@ make_canary(struct job *j, struct vg_gen *g, struct vg_gen_customer *gc,
 			continue;
 		if (rc != VG_ENOTFOUND)
 			goto out;
-		if ((rc = id_digest(j->c->vault, id, idd)) != 0)
+		if ((rc = id_digest(j->c->vault, j->idkey, id, idd)) != 0)
 			goto out;
 		if ((t = taken(j, VG_EXPORT_FIELD_ID, idd)) < 0) {
 			rc = t;
@@ -841,6 +847,12 @@ make_canaries(struct job *j, uint64_t seed)
 	for (j->setcap = 16; j->setcap < 2 * j->capdigs; j->setcap *= 2)
 		;
 	j->set = calloc(j->setcap, sizeof(*j->set));
+	j->idkey = vg_secret_new(VG_KEYBYTES);
+	if (j->idkey == NULL || vg_vault_derive_secret(j->c->vault,
+	    "export.canary", j->idkey) != 0) {
+		rc = VG_ENOMEM;
+		goto out;
+	}
 	/* A seed nobody knows: a known seed regenerates every canary. */
 	while (seed == 0)
 		randombytes_buf(&seed, sizeof(seed));
@@ -1202,6 +1214,7 @@ vg_export_make(const struct vg_export_ctx *c,
 	/* Every entry durable before the first byte is written. */
 	if ((rc = audit_allow(&j)) != 0)
 		goto out;
+	res->audited = true;
 	if ((rc = store_manifest(&j)) != 0 || (rc = write_file(&j)) != 0) {
 		audit_not_completed(&j);
 		goto out;

@@ -179,7 +179,8 @@ struct vg_store_ops {
 	 * export_put returns VG_EEXIST for an id taken, canary_put
 	 * VG_EEXIST for a (field, digest) some export holds already;
 	 * export_get and canary_find VG_ENOTFOUND.  export_each visits at
-	 * most limit manifests (0: all), newest first. */
+	 * most limit manifests (0: all), newest first (by time, then by
+	 * the manifest's audit sequence number). */
 	int (*export_put)(struct vg_store *s, const struct vg_export_info *e);
 	int (*export_get)(struct vg_store *s, const char *id,
 	    struct vg_export_info *e);

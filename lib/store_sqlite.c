@@ -149,7 +149,7 @@ static const char *const sql_text[ST__COUNT] = {
 	[ST_EX_EACH] = "SELECT id, principal, consumer, recipient, purpose, "
 	    "created, nrows, ncanaries, clear, fields, region, chain, "
 	    "manifest_seq, canary_set FROM exports ORDER BY created DESC, "
-	    "id DESC LIMIT ?1",
+	    "manifest_seq DESC, id DESC LIMIT ?1",
 	[ST_CAN_PUT] = "INSERT INTO export_canary(field, digest, export_id) "
 	    "VALUES (?1, ?2, ?3)",
 	[ST_CAN_FIND] = "SELECT export_id FROM export_canary WHERE "

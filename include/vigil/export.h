@@ -140,6 +140,9 @@ typedef int (*vg_export_write_fn)(void *ctx, const void *buf, size_t len);
 
 struct vg_export_result {
 	bool allowed;			/* the file was written */
+	bool audited;			/* the rows and the manifest were
+					 * audited (an error after that is a
+					 * failed export, not a failed log) */
 	const char *reason;		/* refused: the reason code (VG_R_*,
 					 * "no_rows", "no_canaries") */
 	const char *field;		/* VG_EINVAL: the member at fault */
@@ -161,11 +164,11 @@ struct vg_export_result {
  * Returns 0 when the request was decided: res->allowed and the file
  * written, or refused (res->reason; the refusal is audited and nothing
  * else changes).  VG_EINVAL: a malformed request (res->field and
- * res->message; nothing audited or changed).  VG_EIO: the audit log
- * failed; nothing was written.  Any other error after the entries were
- * written (storage, a record that does not open, write() failing) adds
- * an entry "export", decision "deny", reason "not_completed", and the
- * caller must discard whatever write() received.
+ * res->message; nothing audited or changed).  VG_EIO with !res->audited:
+ * the audit log failed; nothing was written.  Any error with
+ * res->audited (storage, a record that does not open, write() failing)
+ * adds an entry "export", decision "deny", reason "not_completed", and
+ * the caller must discard whatever write() received.
  *
  * Uses c->vault for the whole call; runs on the caller's thread.
  */

@@ -210,6 +210,11 @@ do_make(int argc, char **argv, struct vg_cli *cli)
 		return cli_usage(cli, "--fields takes 1 to %d field names, "
 		    "comma-separated", VG_FIELDS_MAX);
 	rq.fields = names;
+	/* The CLI shows no clear value on a screen: a file goes to a
+	 * file or a pipe. */
+	if (opath == NULL && isatty(STDOUT_FILENO))
+		return cli_usage(cli, "an export goes to a file (-o FILE) or "
+		    "a pipe, not a terminal");
 	if (!vg_principal_id_ok(as))
 		return cli_usage(cli, "--as takes a principal id "
 		    "([a-z0-9][a-z0-9_.-]{0,63})");
@@ -265,8 +270,7 @@ do_make(int argc, char **argv, struct vg_cli *cli)
 	if (rc == VG_EINVAL) {
 		status = cli_fail(cli, EXIT_USAGE, "%s: %s",
 		    option_of(res.field), res.message);
-	} else if (rc == VG_EIO && !res.allowed && o.failed == 0 &&
-	    res.info.id[0] == '\0') {
+	} else if (rc == VG_EIO && !res.audited) {
 		status = cli_fail(cli, EXIT_DATA, "audit log unavailable; "
 		    "nothing was exported");
 	} else if (rc != 0) {

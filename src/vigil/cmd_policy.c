@@ -156,6 +156,8 @@ do_explain(int argc, char **argv, struct vg_cli *cli)
 		{ "case", required_argument, NULL, 'k' },
 		{ "purpose", required_argument, NULL, 'u' },
 		{ "action", required_argument, NULL, 'a' },
+		{ "consumer", required_argument, NULL, 'C' },
+		{ "rows", required_argument, NULL, 'R' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "at", required_argument, NULL, 't' },
 		{ "justification-bytes", required_argument, NULL, 'j' },
@@ -166,7 +168,8 @@ do_explain(int argc, char **argv, struct vg_cli *cli)
 	const char *who_id = NULL, *cus_s = NULL, *fields = NULL, *case_id =
 	    NULL, *purpose = "support", *action = "reveal", *ppath = NULL;
 	char path[4200], polpath[4200], err[VG_POLICY_ERR_MAX];
-	unsigned long long at = 0, jb = 0;
+	unsigned long long at = 0, jb = 0, rows = 0;
+	const char *consumer = NULL;
 	struct vg_policy_input in;
 	struct vg_quota_usage u;
 	struct vg_decision d;
@@ -193,6 +196,11 @@ do_explain(int argc, char **argv, struct vg_cli *cli)
 		case 'u': purpose = optarg; break;
 		case 'a': action = optarg; break;
 		case 'P': ppath = optarg; break;
+		case 'C': consumer = optarg; break;
+		case 'R':
+			if (cli_parse_u64(optarg, &rows) != 0)
+				return cli_usage(cli, "--rows takes a number");
+			break;
 		case 'A': approved = true; break;
 		case 'J': cli->json = true; break;
 		case 't':
@@ -228,6 +236,8 @@ do_explain(int argc, char **argv, struct vg_cli *cli)
 	in.now = (int64_t)at;
 	in.purpose = purpose;
 	in.justification_len = (size_t)jb;
+	in.consumer = consumer;
+	in.rows = rows;
 	in.approved = approved;
 	if (fields != NULL &&
 	    parse_fields(vg_vault_schema(v), fields, &in.fields) != 0) {

@@ -101,6 +101,7 @@ const struct vg_cmd vg_cmds[] = {
 	  "                    [--fields F,F] [--purpose P] [--case CASE]\n"
 	  "                    [--action A] [--policy FILE] [--at UNIXTIME]\n"
 	  "                    [--justification-bytes N] [--approved] [--json]\n"
+	  "                    [--consumer C --rows N]  (--action export)\n"
 	  "       vigil policy reload DIR\n"
 	  "\n"
 	  "check parses the access policy FILE (YAML, docs/POLICY.md) and\n"
@@ -157,7 +158,8 @@ const struct vg_cmd vg_cmds[] = {
 	  "the action export.  Every row (export.row) and the manifest\n"
 	  "(export) are audited on the cli chain before the file is written,\n"
 	  "to FILE (created with mode 0600; it must not exist) or standard\n"
-	  "output.  A refusal is audited too and exits 2 with its reason.\n"
+	  "output, unless that is a terminal.  A refusal is audited too and\n"
+	  "exits 2 with its reason.\n"
 	  "\n"
 	  "list prints the manifests, newest first; show one manifest:\n"
 	  "recipient, time, rows, canaries and the canary set's commitment.\n" },

@@ -2320,7 +2320,7 @@ h_export_create(struct rq *q, json_t *body)
 	if (rc == VG_EINVAL)
 		return fail_now(q, 400, "invalid_field", res.field, "%s",
 		    res.message);
-	if (rc == VG_EIO && res.info.id[0] == '\0') {
+	if (rc == VG_EIO && !res.audited) {
 		atomic_fetch_add(&q->s->audit_errors, 1);
 		return fail_now(q, 503, "audit_unavailable", NULL, "the audit "
 		    "log cannot be written; nothing was done or exported");

@@ -8,8 +8,8 @@
 # --- good policies -----------------------------------------------------------------
 vg policy check "$ROOT/etc/policy.yaml"
 exit_is 0 "the default policy checks: exit 0"
-like "$OUT" "^$ROOT/etc/policy.yaml: ok \(7 roles, digest [0-9a-f]{16}\)\$" \
-    "it says ok, 7 roles and the digest"
+like "$OUT" "^$ROOT/etc/policy.yaml: ok \(8 roles, digest [0-9a-f]{16}\)\$" \
+    "it says ok, 8 roles and the digest"
 is "$ERR" "" "and nothing on stderr"
 digest=$(printf '%s' "$OUT" | sed 's/.*digest \([0-9a-f]*\))$/\1/')
 

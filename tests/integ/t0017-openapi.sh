@@ -117,7 +117,7 @@ fi
 # --- 3. a running vigild serves it ---------------------------------------------------
 "$VIGIL" init d >/dev/null 2>&1 || bail "vigil init failed"
 for p in ing:ingest tix:ticketing agent:agent sup:supervisor sec:security \
-    adm:admin exp:exporter; do
+    adm:admin exp:exporter mops:marketing_ops; do
 	"$VIGIL" principal add d --id "${p%%:*}" --org acme --kind employee \
 	    --role "${p#*:}" >"key.${p%%:*}" 2>/dev/null ||
 	    bail "principal add ${p%%:*} failed"
@@ -346,6 +346,42 @@ req alert_ack_bad 400 sec POST /v1/alerts/al_0000000000000000/ack
 unset REQ_BODY
 REQ_CT=''
 req alert_ack_denied 403 agent POST /v1/alerts/al_0000000000000000/ack
+
+# Exports (marketing_ops; the default policy's consumers).
+REQ_CT=$J
+REQ_BODY='{"consumer":"courier","recipient":"sf-express","purpose":"delivery","fields":["name","phone","region"],"limit":10}'
+req export 200 mops POST /v1/exports
+like "$(cat r/export.h)" '^[Cc]ontent-[Tt]ype: text/csv$' "an export is text/csv"
+ex=$(sed -n 's/^[Xx]-[Vv]igil-[Ee]xport: //p' r/export.h)
+like "$ex" '^ex_[a-z2-7]{26}$' "X-Vigil-Export names it"
+is "$(sed -n 's/^[Xx]-[Vv]igil-[Ee]xport-[Rr]ows: //p' r/export.h)" 1 \
+    "X-Vigil-Export-Rows: the one customer"
+is "$(sed -n 's/^[Xx]-[Vv]igil-[Ee]xport-[Cc]anaries: //p' r/export.h)" 2 \
+    "X-Vigil-Export-Canaries: 2"
+is "$(head -n 1 r/export.b)" "pseudonym,name,phone,region" "the file's header"
+is "$(wc -l <r/export.b | tr -d ' ')" 4 "one customer and two canaries"
+req export_denied 403 agent POST /v1/exports
+REQ_BODY='{"consumer":"nobody","recipient":"sf-express","purpose":"delivery","fields":["phone"],"limit":10}'
+req export_consumer 403 mops POST /v1/exports
+has "$(body export_consumer)" '"code":"consumer_not_allowed"' "an unlisted consumer: consumer_not_allowed"
+REQ_BODY='{"consumer":"courier","recipient":"sf-express","purpose":"delivery","fields":["phone"],"limit":50001}'
+req export_rows 413 mops POST /v1/exports
+has "$(body export_rows)" '"code":"too_many_rows"' "over max_rows: too_many_rows"
+REQ_BODY='{"consumer":"courier","recipient":"sf-express","purpose":"delivery","fields":["phone"],"region":"CN-HK","limit":5}'
+req export_empty 422 mops POST /v1/exports
+has "$(body export_empty)" '"code":"no_rows"' "an empty region: no_rows"
+REQ_BODY='{"consumer":"courier","recipient":"sf-express","purpose":"delivery","fields":["phone","shoe_size"],"limit":5}'
+req export_bad_field 400 mops POST /v1/exports
+REQ_BODY='{"consumer":"courier","recipient":"sf-express","purpose":"delivery","fields":["phone"]}'
+req export_no_limit 400 mops POST /v1/exports
+unset REQ_BODY
+REQ_CT=''
+req export_get 200 mops GET "/v1/exports/$ex"
+has "$(body export_get)" '"recipient":"sf-express"' "the manifest names the recipient"
+req export_get_sec 200 sec GET "/v1/exports/$ex"
+req export_get_denied 403 agent GET "/v1/exports/$ex"
+req export_get_unknown 404 mops GET /v1/exports/ex_aaaaaaaaaaaaaaaaaaaaaaaaaa
+req export_get_bad_id 404 - GET /v1/exports/ex_nope
 
 req healthz 200 - GET /healthz
 req metrics 200 - GET /metrics

@@ -49,6 +49,16 @@ vg export v --consumer dm-vendor --recipient acme-dm --purpose marketing \
     --fields phone --limit 10 --as nobody
 exit_is 2 "an unknown principal: exit 2"
 
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$VIGIL' export v --consumer dm-vendor --recipient acme-dm \
+	    --purpose marketing --fields phone --limit 1 --as mops" /dev/null \
+	    >tty.out 2>&1
+	has "$(cat tty.out)" "not a terminal" \
+	    "standard output on a terminal: refused (the CLI shows no clear value on a screen)"
+else
+	skip "standard output on a terminal: refused" "no script(1)"
+fi
+
 # --- a pseudonymised export ------------------------------------------------------
 vg export v --consumer dm-vendor --recipient acme-dm --purpose marketing \
     --fields name,phone,email,region --limit 500 --as mops -o dm.csv
@@ -148,6 +158,17 @@ vg export v --consumer dm-vendor --recipient acme-dm --purpose marketing \
 exit_is 2 "an existing -o file: exit 2"
 is "$(cat exists.csv)" keep "it is left as it was"
 
+# --- the decision, explained ---------------------------------------------------------
+vg policy explain v --principal mops --action export --consumer courier \
+    --purpose delivery --fields phone,name,email --rows 10
+exit_is 0 "policy explain --action export: exit 0"
+has "$OUT" "decision: allow (ok)" "allowed"
+has "$OUT" "in clear: name, phone" "names the fields in clear"
+has "$OUT" "masked (pseudonymised export): email" "and the masked one"
+vg policy explain v --principal mops --action export --consumer courier \
+    --purpose delivery --fields phone --rows 50001
+has "$OUT" "decision: deny (too_many_rows)" "over max_rows: too_many_rows"
+
 # --- manifests ---------------------------------------------------------------------------
 vg export list v
 exit_is 0 "export list: exit 0"
@@ -179,6 +200,12 @@ like "$man" "\"vigil.detail\":\"export=$ex1,consumer=dm-vendor,recipient=acme-dm
     "the manifest entry: export, consumer, recipient, rows, canaries, canary_set"
 has "$man" '"user.id":"mops"' "it names the principal"
 has "$man" '"source.address":"cli:local:' "and who ran the command"
+cus=$("$VIGIL" audit query v --action export.row 2>/dev/null |
+    grep "export=$ex1," | head -n 1 |
+    sed -n 's/.*"vigil.customer":"\(cus_[a-z2-7]*\)".*/\1/p')
+vg audit who-viewed v "$cus"
+like "$OUT" "export\.row +allow +ok +marketing" \
+    "who-viewed lists an exported customer's export.row entry"
 vg audit verify v
 exit_is 0 "audit verify: exit 0"
 

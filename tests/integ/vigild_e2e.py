@@ -14,7 +14,8 @@ with SIGTERM:
   D1  the main vault, a test policy (etc/policy.yaml's rules with a small
       exporter quota), limits.body_bytes 2048 and header_bytes 1024:
       every route, every role, every denial reason, bodies, SIGHUP,
-      1,000 concurrent connections, metrics;
+      1,000 concurrent connections, metrics, exports (the file, its
+      canaries, the manifest, every error status, the audit entries);
   D2  the same vault over TLS with a 100 ms audit batch: quotas survive
       a restart, TLS, graceful stop with requests in flight;
   D3  the same vault, limits.connections 10, request_timeout 1s,
@@ -142,6 +143,8 @@ ROUTE_NAMES = {
     ("GET", "/v1/alerts"): "alert_list",
     ("GET", "/v1/alerts/{id}"): "alert_get",
     ("POST", "/v1/alerts/{id}/ack"): "alert_ack",
+    ("POST", "/v1/exports"): "export_create",
+    ("GET", "/v1/exports/{id}"): "export_get",
 }
 # Routes open to every caller (or every authenticated one).
 UNPROTECTED = {"healthz", "metrics", "openapi", "audit_checkpoint"}
@@ -505,6 +508,16 @@ roles:
     quota:
       reveals: {{minute: 3, hour: 20000, day: 100000}}
       customers: {{day: 100000}}
+  marketing_ops:
+    actions: [export]
+consumers:
+  dm-vendor:
+    purposes: [marketing]
+    max_rows: 100000
+  courier:
+    purposes: [delivery]
+    clear: [name, phone, address]
+    max_rows: 100
 """
 
 
@@ -666,6 +679,7 @@ class Suite:
                 ("sec1", "security", "employee"),
                 ("adm1", "admin", "employee"),
                 ("exp1", "exporter", "system"),
+                ("mops1", "marketing_ops", "employee"),
                 ("ag1", "agent", "employee"),
                 ("ag2", "agent", "employee"),
                 ("ag3", "agent", "employee"),
@@ -760,6 +774,7 @@ class Suite:
         self.principals()
         self.audit_routes()
         self.alert_routes()
+        self.exports()
         self.metrics_d1()
         self.reload()
         self.concurrency()
@@ -1926,6 +1941,160 @@ class Suite:
         is_((r.json or {}).get("containment"), {"level": "none"},
             "with detect: none, nobody is contained")
 
+    def exports(self):
+        """POST /v1/exports and GET /v1/exports/{id}: the file, its
+        canaries, the manifest, every error status with its JSON body,
+        and the audit entries."""
+        c = self.c
+        # The 30 imported customers and the one POST /v1/customers made.
+        phones = set(canon_phone(r["phone"]) for r in self.rows)
+        phones.add("+8613700001111")
+        honey = canon_phone(self.honey_phone)
+        body = {"consumer": "dm-vendor", "recipient": "acme-dm",
+                "purpose": "marketing", "fields": ["name", "phone", "region"],
+                "limit": 1000}
+        r = c.req("POST", "/v1/exports", body, key=self.k("mops1"))
+        ok(r.status == 200 and r.h("content-type") == "text/csv",
+           "POST /v1/exports as marketing_ops: 200 text/csv", r.show())
+        ex = r.h("x-vigil-export") or ""
+        ok(re.fullmatch(r"ex_[a-z2-7]{26}", ex), "X-Vigil-Export: the id",
+           repr(ex))
+        is_(r.h("x-vigil-export-rows"), "31", "X-Vigil-Export-Rows: the 31 "
+            "customers, not the honeytoken")
+        is_(r.h("x-vigil-export-canaries"), "2", "X-Vigil-Export-Canaries: 2")
+        is_(r.h("cache-control"), "no-store", "Cache-Control: no-store")
+        ok(re.fullmatch(r"[0-9a-f]{32}", r.h("x-request-id") or ""),
+           "X-Request-Id")
+        rows = list(csv.reader(r.text().splitlines()))
+        is_(rows[:1], [["pseudonym", "name", "phone", "region"]],
+            "the header: pseudonym, then the fields in the order asked")
+        is_(len(rows), 34, "a header, 31 customers and 2 canaries")
+        ok(all(re.fullmatch(r"psn_[a-z2-7]{39}", x[0]) and
+               re.fullmatch(r"\+86 \*{7}[0-9]{4}", x[2]) and "*" in x[1]
+               for x in rows[1:]), "dm-vendor (no clear list): pseudonyms "
+           "first, names and phones masked on every row", repr(rows[:3]))
+        body2 = {"consumer": "courier", "recipient": "sf-express",
+                 "purpose": "delivery", "fields": ["phone", "name"],
+                 "limit": 100}
+        r = c.req("POST", "/v1/exports", body2, key=self.k("mops1"))
+        is_(r.status, 200, "an export for the courier (name, phone in clear)")
+        ex2 = r.h("x-vigil-export") or ""
+        rows2 = list(csv.reader(r.text().splitlines()))[1:]
+        real = [x for x in rows2 if x[1] in phones]
+        other = [x for x in rows2 if x[1] not in phones]
+        ok(len(real) == 31 and len(other) == 2 and all(
+            re.fullmatch(r"\+861[3-9][0-9]{9}", x[1]) and "*" not in x[2]
+            for x in rows2), "every customer's phone in clear (31), and 2 "
+           "canaries whose phones look the same and are nobody's",
+           repr(other))
+        ok(honey not in [x[1] for x in rows2], "the honeytoken's phone is "
+           "not in the file")
+        psns = set(x[0] for x in rows2)
+        ok(len(psns) == 33 and not psns & set(x[0] for x in rows[1:]),
+           "pseudonyms are scoped to the consumer: none is the dm-vendor's")
+        # The manifest.
+        r = c.req("GET", "/v1/exports/" + ex2, key=self.k("mops1"))
+        m = r.json if r.status == 200 and isinstance(r.json, dict) else {}
+        ok(m.get("id") == ex2 and m.get("consumer") == "courier" and
+           m.get("recipient") == "sf-express" and m.get("rows") == 31 and
+           m.get("canaries") == 2 and m.get("fields") == ["phone", "name"]
+           and m.get("clear") == ["name", "phone"] and
+           m.get("principal") == "mops1" and m.get("chain") == "vigild" and
+           re.fullmatch(r"[0-9a-f]{32}", m.get("canary_set", "")),
+           "GET /v1/exports/{id}: the manifest", r.show())
+        r = c.req("GET", "/v1/exports/" + ex2, key=self.k("sec1"))
+        is_(r.status, 200, "security (audit_read) reads it too")
+        err_is(c.req("GET", "/v1/exports/" + ex2, key=self.k("ag1")), 403,
+               "role_not_allowed", "an agent may not: 403 role_not_allowed")
+        err_is(c.req("GET", "/v1/exports/ex_aaaaaaaaaaaaaaaaaaaaaaaaaa",
+                     key=self.k("mops1")), 404, "not_found",
+               "an unknown export: 404 not_found")
+        err_is(c.req("GET", "/v1/exports/ex_nope", key=self.k("mops1")),
+               404, "not_found", "a malformed id: 404 not_found")
+        # Every error status, each with its JSON body.
+        bad = dict(body)
+        bad["fields"] = ["phone", "shoe_size"]
+        err_is(c.req("POST", "/v1/exports", bad, key=self.k("mops1")), 400,
+               "invalid_field", "an unknown field: 400 invalid_field",
+               field="fields")
+        bad = dict(body)
+        del bad["limit"]
+        err_is(c.req("POST", "/v1/exports", bad, key=self.k("mops1")), 400,
+               "missing_field", "no limit: 400 missing_field", field="limit")
+        bad = dict(body, limit="10")
+        err_is(c.req("POST", "/v1/exports", bad, key=self.k("mops1")), 400,
+               "invalid_field", "a limit that is a string: 400",
+               field="limit")
+        bad = dict(body, nope=1)
+        err_is(c.req("POST", "/v1/exports", bad, key=self.k("mops1")), 400,
+               "unknown_field", "an unknown key: 400 unknown_field",
+               field="nope")
+        bad = dict(body, recipient="Acme DM")
+        err_is(c.req("POST", "/v1/exports", bad, key=self.k("mops1")), 400,
+               "invalid_field", "a recipient that is not a name: 400",
+               field="recipient")
+        err_is(c.req("POST", "/v1/exports", "{", key=self.k("mops1")), 400,
+               "bad_json", "malformed JSON: 400 bad_json")
+        err_is(c.req("POST", "/v1/exports", body, key=self.k("mops1"),
+                     ctype="text/plain"), 415, "unsupported_media_type",
+               "not application/json: 415")
+        err_is(c.req("POST", "/v1/exports", body), 401, "unauthenticated",
+               "no key: 401")
+        err_is(c.req("POST", "/v1/exports", body, key=self.k("ag1")), 403,
+               "role_not_allowed", "an agent: 403 role_not_allowed")
+        err_is(c.req("POST", "/v1/exports", dict(body, consumer="nobody"),
+                     key=self.k("mops1")), 403, "consumer_not_allowed",
+               "an unlisted consumer: 403 consumer_not_allowed")
+        err_is(c.req("POST", "/v1/exports", dict(body, purpose="delivery"),
+                     key=self.k("mops1")), 403, "purpose_not_allowed",
+               "a purpose not the consumer's: 403 purpose_not_allowed")
+        err_is(c.req("POST", "/v1/exports", dict(body2, limit=101),
+                     key=self.k("mops1")), 413, "too_many_rows",
+               "over the consumer's max_rows: 413 too_many_rows")
+        err_is(c.req("POST", "/v1/exports", dict(body, limit=1000001),
+                     key=self.k("mops1")), 413, "too_many_rows",
+               "over 1,000,000 rows: 413 too_many_rows")
+        err_is(c.req("POST", "/v1/exports", dict(body, region="CN-HK"),
+                     key=self.k("mops1")), 422, "no_rows",
+               "a region without customers: 422 no_rows")
+        err_is(c.req("POST", "/v1/exports", "x" * 3000, key=self.k("mops1")),
+               413, "body_too_large", "a body over limits.body_bytes: 413 "
+               "body_too_large")
+        # The audit: a row entry per customer, the manifest, the refusals.
+        p = run(VIGIL, "audit", "query", self.v, "--chain", "vigild",
+                check=False)
+        es = [json.loads(x) for x in p.stdout.splitlines()
+              if x.startswith("{")]
+        rows_e = [e for e in es if e.get("event.action") == "export.row" and
+                  (e.get("vigil.detail") or "").startswith(
+                      "export=%s," % ex2)]
+        ok(len(rows_e) == 31 and all(
+            e.get("vigil.decision") == "allow" and
+            e.get("vigil.fields") == "name,phone" and
+            e.get("user.id") == "mops1" and e.get("vigil.customer") and
+            re.fullmatch(r"export=%s,region=CN-[A-Z]{2}" % ex2,
+                         e["vigil.detail"]) for e in rows_e),
+           "31 export.row entries: customer, fields in clear, detail "
+           "export=ID,region=XX", repr(rows_e[:2]))
+        man = [e for e in es if e.get("event.action") == "export" and
+               (e.get("vigil.detail") or "").startswith("export=%s," % ex2)]
+        is_([e.get("vigil.detail") for e in man],
+            ["export=%s,consumer=courier,recipient=sf-express,rows=31,"
+             "canaries=2,canary_set=%s" % (ex2, m.get("canary_set"))],
+            "one manifest entry: export, consumer, recipient, rows, "
+            "canaries, canary_set")
+        ok(man and man[0].get("event.sequence") == m.get("manifest_seq") and
+           max(e["event.sequence"] for e in rows_e) < man[0][
+               "event.sequence"], "after the rows, at the manifest's seq")
+        denies = sorted(e.get("event.reason") for e in es
+                        if e.get("event.action") == "export" and
+                        e.get("vigil.decision") == "deny" and
+                        e.get("user.id") == "mops1")
+        is_(denies, sorted(["consumer_not_allowed", "purpose_not_allowed",
+                            "too_many_rows", "too_many_rows", "no_rows"]),
+            "each refusal by the policy is one export deny entry (the "
+            "form errors none)")
+
     def audit_routes(self):
         c = self.c
         end = time.monotonic() + 5 * SLOW
@@ -2798,6 +2967,16 @@ class Suite:
                                                 "channel": "chat"},
                           key=self.k("tk1")), 503, "audit_unavailable",
                "opening a case: 503")
+        r = self.c.req("POST", "/v1/exports", {
+            "consumer": "courier", "recipient": "sf-express",
+            "purpose": "delivery", "fields": ["phone", "name"],
+            "limit": 10}, key=self.k("mops1"))
+        err_is(r, 503, "audit_unavailable", "an export: 503")
+        ok(b"+86" not in r.body and r.h("x-vigil-export") is None,
+           "and nothing of it was sent", r.show())
+        p = run(VIGIL, "export", "list", self.v4, "--json", check=False)
+        ok(p.returncode == 0 and p.stdout.strip() == "", "no manifest was "
+           "stored for it", p.stdout[:300] + p.stderr[:300])
         r = self.c.req("GET", "/healthz")
         ok(r.status != 200 or (r.json or {}).get("status") != "ok",
            "/healthz reports the failed audit log", r.show())

@@ -317,9 +317,10 @@ entries_from(uint64_t from, void (*cb)(void *ctx,
 	return rc < 0 ? -1 : n;
 }
 
-/* Counts rows of a table of the vault through a connection of ours. */
+/* Counts rows of a table of the vault through a connection of ours;
+ * arg (may be NULL) is bound to ?1. */
 static long long
-count_rows(const char *sql)
+count_rows_arg(const char *sql, const char *arg)
 {
 	char p[PATH_MAX + 32];
 	sqlite3 *db = NULL;
@@ -329,11 +330,18 @@ count_rows(const char *sql)
 	snprintf(p, sizeof(p), "%s/vigil.db", vdir);
 	if (sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
 	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
+	    (arg == NULL || sqlite3_bind_text(st, 1, arg, -1,
+	    SQLITE_STATIC) == SQLITE_OK) && sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return n;
+}
+
+static long long
+count_rows(const char *sql)
+{
+	return count_rows_arg(sql, NULL);
 }
 
 /* Resolves a file's pseudonym for consumer: 1 a customer (id filled),
@@ -585,7 +593,7 @@ test_clear(void)
 	struct sink s;
 	struct vg_record *rec = vg_record_new();
 	unsigned char id[VG_IDBYTES], hit[1][VG_IDBYTES];
-	char found[VG_EXPORT_ID_MAX + 1], q[PATH_MAX + 200];
+	char found[VG_EXPORT_ID_MAX + 1];
 	uint64_t before = audit_size(), k = vg_export_canary_count(300);
 	size_t r, clear_ok = 0, can_hits = 0, cus_misses = 0, can_unique = 0,
 	    n, ncus = 0;
@@ -709,9 +717,8 @@ test_clear(void)
 		    "email, id");
 		free(buf);
 	}
-	snprintf(q, sizeof(q), "SELECT count(*) FROM export_canary WHERE "
-	    "export_id = '%s' AND field = %d", res.info.id, VG_EXPORT_FIELD_ID);
-	ndig = count_rows(q);
+	ndig = count_rows_arg("SELECT count(*) FROM export_canary WHERE "
+	    "export_id = ?1 AND field = 255", res.info.id);
 	is_int(ndig, k, "  one id digest per canary");
 	free(ac.ids);
 	table_free(&t);
@@ -1119,6 +1126,86 @@ test_leak(void)
 }
 
 /*-----------------------------------------------------------------------------
+ * A vault made before exports existed
+ */
+
+static int
+count_one(void *ctx, const struct vg_export_info *e)
+{
+	(void)e;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void
+test_old_vault(void)
+{
+	static const char *const fields[] = { "phone" };
+	char dir[PATH_MAX + 16], p[PATH_MAX + 32], err[VG_ERRMSG_MAX];
+	char id[VG_EXPORT_ID_MAX + 1];
+	struct vg_vault *v = NULL, *save = V;
+	struct vg_export_ctx c;
+	struct vg_export_request rq;
+	struct vg_export_result res;
+	struct sink s;
+	sqlite3 *db = NULL;
+	int n = 0, rc;
+
+	snprintf(dir, sizeof(dir), "%s/old", root);
+	if (vg_vault_create(dir, NULL, err, sizeof(err)) != 0 ||
+	    vg_vault_open(dir, &v, err, sizeof(err)) != 0 ||
+	    fill(v, 99, 60) != 0) {
+		ok(0, "an old vault: %s", err);
+		vg_vault_close(v);
+		return;
+	}
+	vg_vault_close(v);
+	v = NULL;
+	snprintf(p, sizeof(p), "%s/vigil.db", dir);
+	ok(sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_exec(db, "DROP TABLE export_canary; DROP INDEX "
+	    "exports_created; DROP TABLE exports;", NULL, NULL, NULL) ==
+	    SQLITE_OK, "a vault without the export tables (as before issue 7)");
+	sqlite3_close(db);
+	if (vg_vault_open(dir, &v, err, sizeof(err)) != 0) {
+		ok(0, "it opens: %s", err);
+		return;
+	}
+	is_int(vg_export_list(v, 0, count_one, &n), 0, "  vg_export_list "
+	    "makes the tables on first use");
+	is_int(n, 0, "  and lists nothing");
+	is_int(vg_export_canary_find(v, F_PHONE, "+8613000000000", 14, id),
+	    VG_ENOTFOUND, "  vg_export_canary_find: VG_ENOTFOUND");
+	memset(&c, 0, sizeof(c));
+	c.vault = v;
+	c.vault_dir = dir;
+	c.policy = P;
+	c.audit = A;
+	c.chain = "test";
+	c.who = &WHO;
+	c.request_id = "old";
+	c.client = "unit";
+	memset(&rq, 0, sizeof(rq));
+	rq.consumer = "big";
+	rq.recipient = "r";
+	rq.purpose = "marketing";
+	rq.fields = fields;
+	rq.nfields = 1;
+	rq.limit = 60;
+	memset(&s, 0, sizeof(s));
+	V = v;		/* sink_write reads A only; resolve() is not used */
+	rc = vg_export_make(&c, &rq, sink_write, &s, &res);
+	V = save;
+	ok(rc == 0 && res.allowed && res.info.rows == 60,
+	    "  an export in it works (60 rows)");
+	n = 0;
+	ok(vg_export_list(v, 0, count_one, &n) == 0 && n == 1,
+	    "  and is listed");
+	sink_free(&s);
+	vg_vault_close(v);
+}
+
+/*-----------------------------------------------------------------------------
  * Set-up
  */
 
@@ -1175,6 +1262,7 @@ main(void)
 	test_refusals();
 	test_malformed();
 	test_leak();
+	test_old_vault();
 out:
 	if (A != NULL && vg_audit_close(A) != 0)
 		ok(0, "audit close");
