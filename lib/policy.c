@@ -25,7 +25,7 @@ static const char *const action_names[VG_ACT_COUNT] = {
 	"lookup", "view", "reveal", "customer_create", "case_open",
 	"case_self_open", "case_assign", "case_close", "case_read",
 	"approve", "principal_read", "principal_admin", "audit_read",
-	"alerts", "export",
+	"alerts", "export", "leak_trace",
 };
 
 const char *

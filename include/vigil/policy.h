@@ -55,6 +55,9 @@ enum vg_action {
 				 * detector's alerts */
 	VG_ACT_EXPORT,		/* "export": bulk extracts for a consumer
 				 * listed under `consumers:` (vigil/export.h) */
+	VG_ACT_LEAK_TRACE,	/* "leak_trace": trace a leaked file to the
+				 * exports and principals behind it
+				 * (POST /v1/leaks/trace, vigil/trace.h) */
 	VG_ACT_COUNT
 };
 const char *vg_action_name(enum vg_action a);

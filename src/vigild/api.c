@@ -31,6 +31,7 @@
 #include "vigil/cases.h"
 #include "vigil/crypto.h"
 #include "vigil/export.h"
+#include "vigil/trace.h"
 #include "vigil/principal.h"
 #include "vigil/shift.h"
 #include "vigil/vault.h"
@@ -575,19 +576,27 @@ audit_done(void *ctx, int rc, uint64_t first_seq)
 	h2o_multithread_send_message(&b->w->done_rx, &b->msg);
 }
 
-/* Queues p's entries for this turn's batch; the answer leaves in
- * api_on_done.  Every entry gets the request's common fields.  Error
- * bodies are closed here (extra members may have been added after
- * error_body()). */
-static int
-pending_submit(struct rq *q, struct pending *p)
+/* Adds p, whose entries are filled, to w's batch for this turn. */
+static void
+pending_queue(struct worker *w, struct pending *p)
+{
+	/* A batch stays far below the log's queue (16384 entries). */
+	if (w->queued_entries + p->n > 4096)
+		api_flush(w);
+	p->t_submit = mono_ns();
+	w->inflight++;
+	p->next = NULL;
+	*w->queued_tail = p;
+	w->queued_tail = &p->next;
+	w->queued_entries += p->n;
+}
+
+/* Gives every entry of p the request's common fields. */
+static void
+fill_entries(struct pending *p)
 {
 	size_t i;
 
-	if (p->code[0] != '\0')
-		jb_str(&p->body, "}}");
-	if (p->n == 0)
-		pending_entry(p, NULL);
 	for (i = 0; i < p->n; i++) {
 		struct vg_audit_entry *e = &p->e[i];
 
@@ -610,19 +619,25 @@ pending_submit(struct rq *q, struct pending *p)
 			e->detail = p->detail;
 		}
 	}
+}
+
+/* Queues p's entries for this turn's batch; the answer leaves in
+ * api_on_done.  Every entry gets the request's common fields.  Error
+ * bodies are closed here (extra members may have been added after
+ * error_body()). */
+static int
+pending_submit(struct rq *q, struct pending *p)
+{
+	if (p->code[0] != '\0')
+		jb_str(&p->body, "}}");
+	if (p->n == 0)
+		pending_entry(p, NULL);
+	fill_entries(p);
 	if (p->body.oom) {
 		pending_free(p);
 		return fail_now(q, 500, "internal", NULL, "out of memory");
 	}
-	/* A batch stays far below the log's queue (16384 entries). */
-	if (q->w->queued_entries + p->n > 4096)
-		api_flush(q->w);
-	p->t_submit = mono_ns();
-	q->w->inflight++;
-	p->next = NULL;
-	*q->w->queued_tail = p;
-	q->w->queued_tail = &p->next;
-	q->w->queued_entries += p->n;
+	pending_queue(q->w, p);
 	return 0;
 }
 
@@ -2410,6 +2425,237 @@ h_export_get(struct rq *q)
 	return pending_submit(q, p);
 }
 
+/*-----------------------------------------------------------------------------
+ * Leak tracing (the security role; vigil/trace.h)
+ *
+ * A trace reads the whole audit log and may take seconds: it runs on a
+ * thread of its own, one at a time per server, over its own vault
+ * handle and a copy of the file.  The worker that took the request gets
+ * the report back through its queue (api_on_trace), fills the trace's
+ * audit entry ("leak.trace" with the file's SHA-256 and the counts,
+ * never a value) and answers once that entry is durable, like every
+ * other answer.  Shutdown waits for a running trace as for any answer
+ * the log owes (up to limits.shutdown_timeout).
+ */
+struct tracejob {
+	h2o_multithread_message_t msg;	/* first: the queue's link */
+	struct worker *w;
+	struct pending *p;
+	char dir[4096];
+	unsigned char *data;		/* the file, wiped after */
+	size_t len, off;
+	int rc;
+	char err[512];
+	char *report;			/* JSON text, on success */
+	char detail[VG_AUDIT_STR_MAX + 1];
+};
+
+static ssize_t
+trace_read(void *ctx, void *buf, size_t n)
+{
+	struct tracejob *j = ctx;
+
+	if (n > j->len - j->off)
+		n = j->len - j->off;
+	memcpy(buf, j->data + j->off, n);
+	j->off += n;
+	return (ssize_t)n;
+}
+
+static void *
+trace_run(void *arg)
+{
+	struct tracejob *j = arg;
+	struct vg_vault *v = NULL;
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char hex[2 * crypto_hash_sha256_BYTES + 1];
+	json_t *rep = NULL;
+
+	crypto_hash_sha256(digest, j->data, j->len);
+	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+	j->rc = vg_vault_open(j->dir, &v, j->err, sizeof(j->err));
+	if (j->rc == 0)
+		j->rc = vg_leak_trace(v, j->dir, trace_read, j, NULL, NULL,
+		    NULL, &rep, j->err, sizeof(j->err));
+	if (j->rc == 0) {
+		json_object_set_new(json_object_get(rep, "file"), "sha256",
+		    json_string(hex));
+		snprintf(j->detail, sizeof(j->detail), "file_sha256=%s,"
+		    "rows=%lld,matched=%lld,named=%lld,exports_named=%zu", hex,
+		    (long long)json_integer_value(json_object_get(
+		    json_object_get(rep, "file"), "rows")),
+		    (long long)json_integer_value(json_object_get(rep,
+		    "matched")),
+		    (long long)json_integer_value(json_object_get(rep,
+		    "named")),
+		    json_array_size(json_object_get(rep, "exports")));
+		if ((j->report = json_dumps(rep, JSON_COMPACT)) == NULL) {
+			j->rc = VG_ENOMEM;
+			snprintf(j->err, sizeof(j->err), "out of memory");
+		}
+	} else {
+		snprintf(j->detail, sizeof(j->detail), "file_sha256=%s", hex);
+	}
+	json_decref(rep);
+	vg_vault_close(v);
+	sodium_memzero(j->data, j->len);
+	free(j->data);
+	j->data = NULL;
+	h2o_multithread_send_message(&j->w->trace_rx, &j->msg);
+	return NULL;
+}
+
+/* A leaked file's media types: text of some kind. */
+static bool
+trace_ctype_ok(h2o_req_t *req)
+{
+	static const char *const ok[] = {
+		"text/csv", "text/plain", "text/tab-separated-values",
+	};
+	ssize_t ct = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE,
+	    -1);
+	const char *v;
+	size_t len, i, n;
+
+	if (ct < 0)
+		return false;
+	v = req->headers.entries[ct].value.base;
+	len = req->headers.entries[ct].value.len;
+	for (n = 0; n < len && v[n] != ';' && v[n] != ' '; n++)
+		;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strlen(ok[i]) == n && strncasecmp(v, ok[i], n) == 0)
+			return true;
+	return false;
+}
+
+static int
+h_leak_trace(struct rq *q)
+{
+	struct tracejob *j;
+	struct pending *p;
+	pthread_attr_t attr;
+	pthread_t thr;
+	int rc;
+
+	if ((p = pending_new(q, "leak.trace")) == NULL)
+		return -1;
+	snprintf(p->purpose, sizeof(p->purpose), "investigation");
+	if (!allowed(q, p, VG_ACT_LEAK_TRACE))
+		return pending_submit(q, p);
+	if (q->req->query_at != SIZE_MAX) {
+		pending_free(p);
+		return fail_now(q, 400, "bad_query", NULL, "this route takes "
+		    "no query parameters: the layout is sniffed (vigil trace "
+		    "forces it)");
+	}
+	if (!trace_ctype_ok(q->req)) {
+		pending_free(p);
+		return fail_now(q, 415, "unsupported_media_type", NULL, "send "
+		    "the leaked file as text/csv, text/tab-separated-values or "
+		    "text/plain");
+	}
+	if (q->req->entity.len == 0) {
+		pending_free(p);
+		return fail_now(q, 400, "bad_file", NULL, "the file is empty");
+	}
+	if (atomic_exchange(&q->s->tracing, 1) != 0) {
+		snprintf(p->decision, sizeof(p->decision), "deny");
+		snprintf(p->reason, sizeof(p->reason), "busy");
+		p->retry_after = 5;
+		pending_error(p, 429, "trace_running", "a leak trace is "
+		    "running; one runs at a time");
+		return pending_submit(q, p);
+	}
+	j = calloc(1, sizeof(*j));
+	if (j != NULL && (j->data = malloc(q->req->entity.len)) == NULL) {
+		free(j);
+		j = NULL;
+	}
+	if (j == NULL) {
+		atomic_store(&q->s->tracing, 0);
+		pending_free(p);
+		return fail_now(q, 500, "internal", NULL, "out of memory");
+	}
+	memcpy(j->data, q->req->entity.base, q->req->entity.len);
+	j->len = q->req->entity.len;
+	j->w = q->w;
+	j->p = p;
+	scopy(j->dir, sizeof(j->dir), q->s->cfg.dir);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&thr, &attr, trace_run, j);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		atomic_store(&q->s->tracing, 0);
+		sodium_memzero(j->data, j->len);
+		free(j->data);
+		free(j);
+		pending_free(p);
+		return fail_now(q, 503, "unavailable", NULL, "cannot start a "
+		    "trace now");
+	}
+	q->w->inflight++;	/* shutdown waits for it */
+	return 0;
+}
+
+void
+api_on_trace(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages)
+{
+	struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, trace_rx,
+	    rx);
+
+	while (!h2o_linklist_is_empty(messages)) {
+		struct tracejob *j = H2O_STRUCT_FROM_MEMBER(struct tracejob,
+		    msg.link, messages->next);
+		struct pending *p = j->p;
+
+		h2o_linklist_unlink(&j->msg.link);
+		w->inflight--;
+		atomic_store(&w->srv->tracing, 0);
+		scopy(p->detail, sizeof(p->detail), j->detail);
+		if (j->rc == 0) {
+			metrics_decision(&w->m, 0, VG_R_OK);
+			jb_str(&p->body, j->report);
+		} else {
+			/* The file's faults are the client's; the reasons
+			 * name lines and columns, never a value. */
+			bool client = j->rc == VG_EINVAL ||
+			    j->rc == VG_EFORMAT || j->rc == VG_ETOOBIG;
+
+			snprintf(p->decision, sizeof(p->decision), "deny");
+			snprintf(p->reason, sizeof(p->reason), "%s", client ?
+			    "bad_file" : "error");
+			if (client)
+				pending_error(p, j->rc == VG_EINVAL ? 422 : 400,
+				    j->rc == VG_EINVAL ? "no_usable_column" :
+				    "bad_file", "%s", j->err);
+			else
+				pending_error(p, 500, "internal", "the trace "
+				    "failed: %s", j->err);
+			jb_str(&p->body, "}}");
+		}
+		if (j->report != NULL) {
+			sodium_memzero(j->report, strlen(j->report));
+			free(j->report);
+		}
+		free(j);
+		if (p->n == 0)
+			pending_entry(p, NULL);
+		fill_entries(p);
+		if (p->body.oom) {
+			jb_free(&p->body);
+			memset(&p->body, 0, sizeof(p->body));
+			p->status = 500;
+			scopy(p->code, sizeof(p->code), "internal");
+			error_body(&p->body, "internal", "out of memory", NULL,
+			    p->request_id);
+			jb_str(&p->body, "}}");
+		}
+		pending_queue(w, p);
+	}
+}
+
 /* The audit action of a route (what its handler writes). */
 static const char *
 audit_action(enum route_id r)
@@ -2435,6 +2681,7 @@ audit_action(enum route_id r)
 	case R_ALERT_ACK: return "alert.ack";
 	case R_EXPORT_CREATE: return "export";
 	case R_EXPORT_GET: return "export.read";
+	case R_LEAK_TRACE: return "leak.trace";
 	default: return "request";
 	}
 }
@@ -2540,9 +2787,12 @@ api_handle(struct worker *w, h2o_req_t *req)
 	if (header_bytes(req) > q.s->cfg.header_max)
 		return fail_now(&q, 431, "headers_too_large", NULL, "request "
 		    "headers exceed %zu bytes", q.s->cfg.header_max);
-	if (req->entity.len > q.s->cfg.body_max)
+	if (q.m.def->id == R_LEAK_TRACE ?
+	    req->entity.len > q.s->cfg.trace_max :
+	    req->entity.len > q.s->cfg.body_max)
 		return fail_now(&q, 413, "body_too_large", NULL, "the body "
-		    "exceeds %zu bytes", q.s->cfg.body_max);
+		    "exceeds %zu bytes", q.m.def->id == R_LEAK_TRACE ?
+		    q.s->cfg.trace_max : q.s->cfg.body_max);
 	if (!q.m.param_ok)
 		return fail_now(&q, 404, "not_found", NULL, "no such %s",
 		    q.m.def->param == P_CUSTOMER ? "customer" :
@@ -2673,6 +2923,9 @@ api_handle(struct worker *w, h2o_req_t *req)
 		break;
 	case R_EXPORT_CREATE:
 		rc = h_export_create(&q, body);
+		break;
+	case R_LEAK_TRACE:
+		rc = h_leak_trace(&q);
 		break;
 	case R_EXPORT_GET:
 		rc = h_export_get(&q);

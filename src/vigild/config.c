@@ -11,6 +11,7 @@
  *     tls: { cert: /etc/vigil/cert.pem, key: /etc/vigil/key.pem }
  *     limits:
  *       body_bytes: 65536
+ *       trace_bytes: 65536        # POST /v1/leaks/trace's file
  *       header_bytes: 8192
  *       connections: 4096
  *       request_timeout: 10s
@@ -48,6 +49,7 @@ config_defaults(struct config *c)
 	snprintf(c->node, sizeof(c->node), "vigild");
 	c->log_requests = true;
 	c->body_max = 64 * 1024;
+	c->trace_max = 64 * 1024;	/* the memory bound stays the same */
 	c->header_max = 8192;
 	c->conn_max = 4096;
 	c->request_timeout_ms = 10000;
@@ -170,6 +172,12 @@ apply(struct config *c, const char *key, const char *val)
 		if (number(val, 16 * 1024 * 1024, &n) != 0 || n < 1024)
 			return -1;
 		c->body_max = (size_t)n;
+		return 0;
+	}
+	if (strcmp(key, "limits.trace_bytes") == 0) {
+		if (number(val, 256 * 1024 * 1024, &n) != 0 || n < 1024)
+			return -1;
+		c->trace_max = (size_t)n;
 		return 0;
 	}
 	if (strcmp(key, "limits.header_bytes") == 0) {

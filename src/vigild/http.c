@@ -106,6 +106,8 @@ run(void *arg)
 	w->queue = h2o_multithread_create_queue(w->ctx.loop);
 	h2o_multithread_register_receiver(w->queue, &w->done_rx,
 	    api_on_done);
+	h2o_multithread_register_receiver(w->queue, &w->trace_rx,
+	    api_on_trace);
 	w->actx.ctx = &w->ctx;
 	w->actx.hosts = s->h2o.hosts;
 	w->actx.ssl_ctx = s->ssl_ctx;
@@ -268,8 +270,10 @@ http_start(struct server *s, char *err, size_t cap)
 	 * authentication: its own limit stays just above ours (bodies up
 	 * to 4 KiB over get api.c's JSON 413, larger ones h2o's plain 413),
 	 * which bounds what unauthenticated clients can make vigild hold
-	 * to connections x (body_max + 4 KiB). */
-	s->h2o.max_request_entity_size = s->cfg.body_max + 4096;
+	 * to connections x (the larger of body_max and trace_max + 4 KiB):
+	 * a leaked file for POST /v1/leaks/trace is the only larger body. */
+	s->h2o.max_request_entity_size = (s->cfg.trace_max > s->cfg.body_max ?
+	    s->cfg.trace_max : s->cfg.body_max) + 4096;
 	s->h2o.http1.req_timeout = s->cfg.request_timeout_ms;
 	s->h2o.http1.upgrade_to_http2 = 0;
 	host = h2o_config_register_host(&s->h2o,

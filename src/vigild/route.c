@@ -54,6 +54,8 @@ static const struct route_def table[] = {
 	    1 },
 	{ R_EXPORT_CREATE, "POST", "/v1/exports", "export_create", P_NONE, 1 },
 	{ R_EXPORT_GET, "GET", "/v1/exports/{id}", "export_get", P_EXPORT, 0 },
+	/* The body is the leaked file itself, read by the handler. */
+	{ R_LEAK_TRACE, "POST", "/v1/leaks/trace", "leak_trace", P_NONE, 0 },
 };
 
 const struct route_def *

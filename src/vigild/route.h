@@ -37,6 +37,7 @@ enum route_id {
 	R_ALERT_ACK,
 	R_EXPORT_CREATE,
 	R_EXPORT_GET,
+	R_LEAK_TRACE,
 	R__COUNT
 };
 

@@ -47,6 +47,8 @@ struct config {
 	char log_file[4096];			/* "" or "-": stderr */
 	bool log_requests;
 	size_t body_max;			/* bytes */
+	size_t trace_max;			/* bytes of a leaked file
+						 * (POST /v1/leaks/trace) */
 	size_t header_max;			/* bytes, all headers */
 	long conn_max;
 	uint64_t request_timeout_ms;		/* slow or idle clients */
@@ -84,6 +86,7 @@ struct worker {
 	h2o_socket_t *listener;
 	h2o_multithread_queue_t *queue;
 	h2o_multithread_receiver_t done_rx;	/* audit completions */
+	h2o_multithread_receiver_t trace_rx;	/* finished leak traces */
 	struct vg_vault *vault;			/* this thread's handle */
 	struct vg_record *rec;			/* reused, wiped */
 	struct vg_authcache *auth;		/* API key checks */
@@ -118,6 +121,7 @@ struct server {
 	h2o_globalconf_t h2o;
 	void *ssl_ctx;				/* SSL_CTX, or NULL */
 	atomic_int stopping;
+	atomic_int tracing;			/* a leak trace is running */
 	atomic_long conns;
 	atomic_long audit_errors;
 	atomic_uint_fast64_t auth_generation;	/* bumped by suspend and
@@ -166,6 +170,9 @@ void detector_metrics(struct server *s, uint64_t *alerts_by_sev,
 
 int api_handle(struct worker *w, h2o_req_t *req);
 void api_on_done(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages);
+/* Finished leak traces (POST /v1/leaks/trace), on the worker that took
+ * the request. */
+void api_on_trace(h2o_multithread_receiver_t *rx, h2o_linklist_t *messages);
 /* Hands this loop turn's audit entries to the log (one submission). */
 void api_flush(struct worker *w);
 int api_worker_init(struct worker *w, char *err, size_t cap);

@@ -139,9 +139,12 @@ class Trace:
             self.add_principal("bpo-ag%d" % i, "bpo", "agent", "vendor")
         self.add_principal("sec1", "acme", "security", "employee")
         self.add_principal("tk1", "acme", "ticketing", "system")
+        self.add_principal("mkt1", "acme", "marketing_ops", "employee")
         self.thief = "bpo-ag1"
         self.colleague = "callco-ag2"
         self.agents = sorted(p for p in self.keys if "-ag" in p)
+        self.real_phones = set(E.canon_phone(r["phone"]) for r in
+                               self.real + self.honey)
         with open(os.path.join(ROOT, "etc", "policy.yaml"),
                   encoding="utf-8") as f:
             pol = f.read()
@@ -159,7 +162,7 @@ class Trace:
         write(self.pol, pol)
         self.cfg = os.path.join(self.t, "vigild.yaml")
         write(self.cfg, "detect: {medium: none, high: none, "
-              "critical: none}\n")
+              "critical: none}\nlimits: {trace_bytes: 20000}\n")
 
     def traffic(self):
         good = 0
@@ -315,6 +318,111 @@ class Trace:
         ok(len(rep["suspects"]) >= 6, "... though the agents who served "
            "them are listed with their overlaps")
 
+    # --- c. exports -------------------------------------------------------------
+
+    def export(self, recipient, limit, fields, region=None):
+        body = {"consumer": "courier", "recipient": recipient,
+                "purpose": "delivery", "fields": fields, "limit": limit}
+        if region:
+            body["region"] = region
+        r = self.c.req("POST", "/v1/exports", body, key=self.k("mkt1"))
+        if r.status != 200:
+            bail("export failed: " + r.show())
+        rows = list(csv.reader(r.body.decode("utf-8").splitlines()))
+        return r.h("x-vigil-export"), rows[0], rows[1:]
+
+    def canary(self, row, head):
+        return E.canon_phone(row[head.index("phone")]) not in \
+            self.real_phones
+
+    def exports(self):
+        a, ha, ra = self.export("fastship-ltd", 500,
+                                ["name", "phone", "address"])
+        b, hb, rb = self.export("quickpost", 100, ["name", "phone"],
+                                region="CN-GD")
+        ok(a and b and a != b, "two exports made (%s, %s)" % (a, b))
+        na = sum(self.canary(x, ha) for x in ra)
+        nb = sum(self.canary(x, hb) for x in rb)
+        ok(na >= 2 and nb >= 2, "each carries canaries (%d, %d)" % (na, nb))
+        # 40 rows of the first, reshuffled, retyped, no header.
+        sample = random.Random(11).sample(ra, 40)
+        cn = sum(self.canary(x, ha) for x in sample)
+        path = os.path.join(self.t, "export-leak.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            for n, x in enumerate(sample):
+                f.write("%s;%s\n" % (dirty_phone(x[ha.index("phone")], n),
+                                     x[ha.index("name")]))
+        rep = json.loads(self.trace(path, "--json").stdout)
+        ex = rep["exports"]
+        top = ex[0] if ex else {}
+        is_((top.get("id"), top.get("recipient"), top.get("consumer"),
+             top.get("principal"), top.get("named"), top.get("overlap"),
+             top.get("canary_hits")),
+            (a, "fastship-ltd", "courier", "mkt1", True, 40 - cn, cn),
+            "40 reshuffled rows name the export, its recipient and who "
+            "asked for it (%d canaries among them)" % cn)
+        ok(top.get("manifest", {}).get("seq") is not None,
+           "the export's manifest entry is cited")
+        is_(rep["named"], 0, "no principal is named for an export's leak")
+        # A canary alone names its export.
+        cb = [x for x in rb if self.canary(x, hb)][0]
+        real_b = [x for x in rb if not self.canary(x, hb)][:2]
+        path = os.path.join(self.t, "canary-leak.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("name,phone\n")
+            for x in [real_b[0], cb, real_b[1]]:
+                f.write("%s,%s\n" % (x[hb.index("name")],
+                                     x[hb.index("phone")]))
+        rep = json.loads(self.trace(path, "--json").stdout)
+        top = rep["exports"][0] if rep["exports"] else {}
+        is_((rep["canary_rows"], [c["line"] for c in rep["canary_hits"]],
+             top.get("id"), top.get("canary_hits"), top.get("named")),
+            (1, [3], b, 1, True), "three rows, one a canary: the canary "
+            "names its export, by line")
+
+    # --- d. over HTTP -----------------------------------------------------------
+
+    def http(self):
+        path = os.path.join(self.t, "leak.tsv")
+        data = open(path, "rb").read()
+        tsv = {"Content-Type": "text/tab-separated-values"}
+        r = self.c.req("POST", "/v1/leaks/trace", data, key=self.k("sec1"),
+                       ctype=None, headers=tsv)
+        ok(r.status == 200 and isinstance(r.json, dict),
+           "POST /v1/leaks/trace answers the security role", r.show())
+        rep = r.json if isinstance(r.json, dict) else {}
+        top = (rep.get("suspects") or [{}])[0]
+        is_((rep.get("format"), rep.get("matched"), top.get("principal"),
+             top.get("named"), rep.get("file", {}).get("sha256")),
+            ("vigil-trace-1", 33, self.thief, True,
+             hashlib.sha256(data).hexdigest()),
+            "the same report: the thief named, the file's SHA-256")
+        r = self.c.req("POST", "/v1/leaks/trace", data,
+                       key=self.k("callco-ag3"), ctype=None, headers=tsv)
+        ok(r.status == 403 and isinstance(r.json, dict) and
+           "error" in r.json, "an agent may not trace: 403", r.show())
+        r = self.c.req("POST", "/v1/leaks/trace", data, key=self.k("sec1"))
+        err_is(r, 415, "unsupported_media_type", "JSON is not a leaked "
+               "file: 415")
+        r = self.c.req("POST", "/v1/leaks/trace", b"", key=self.k("sec1"),
+                       ctype=None, headers={"Content-Type": "text/csv"})
+        err_is(r, 400, "bad_file", "an empty file: 400")
+        r = self.c.req("POST", "/v1/leaks/trace?alpha=0.1", data,
+                       key=self.k("sec1"), ctype=None, headers=tsv)
+        err_is(r, 400, "bad_query", "query parameters: 400")
+        r = self.c.req("POST", "/v1/leaks/trace", b"a,b\n1,2\n3,4\n",
+                       key=self.k("sec1"), ctype=None,
+                       headers={"Content-Type": "text/csv"})
+        err_is(r, 422, "no_usable_column", "no usable column: 422")
+        big = data * (20000 // len(data) + 1)
+        r = self.c.req("POST", "/v1/leaks/trace", big, key=self.k("sec1"),
+                       ctype=None, headers={"Content-Type": "text/csv"})
+        err_is(r, 413, "body_too_large", "a file over limits.trace_bytes: "
+               "413")
+        r = self.c.req("POST", "/v1/leaks/trace", data, ctype=None,
+                       headers=tsv)
+        is_(r.status, 401, "no key: 401")
+
     # --- e. bad input ----------------------------------------------------------
 
     def bad_input(self):
@@ -342,6 +450,19 @@ class Trace:
         self.thief_traced()
         self.nobody()
         self.bad_input()
+        self.d = start_daemon("vigild starts again", self.t, self.v,
+                              self.pol, config=self.cfg)
+        self.c = Client(self.d.port)
+        self.exports()
+        self.http()
+        stop_daemon(self.d, "vigild stops")
+        q = run(VIGIL, "audit", "query", self.v, "--action", "leak.trace")
+        ents = [json.loads(x) for x in q.stdout.splitlines()
+                if x.startswith("{")]
+        text = json.dumps(ents)
+        ok(sum(1 for e in ents if '"allow"' in json.dumps(e)) >= 4 and
+           '"deny"' in text, "traces allowed and refused are all in the "
+           "audit log", q.stdout[:1000])
 
 
 def main():
