@@ -621,13 +621,8 @@ result_of(struct demo *d, struct flight *f, long status)
 		code = code != NULL ? code : "";
 		why = why != NULL ? why : "";
 	}
-	if (strcmp(code, "principal_suspended") == 0 ||
-	    (strcmp(code, "step_up_required") == 0 &&
-	    strcmp(why, "contained") == 0))
-		r = VG_SIM_CONTAINED;
-	else if (strcmp(code, "step_up_required") == 0)
-		r = VG_SIM_STEP_UP;
-	/* Either way, a step-up request is waiting: remember its id. */
+	/* A step-up request is waiting, whatever its cause: remember its
+	 * id. */
 	if (strcmp(code, "step_up_required") == 0 && e != NULL) {
 		const char *id = json_string_value(json_object_get(e,
 		    "approval_id"));
@@ -635,6 +630,12 @@ result_of(struct demo *d, struct flight *f, long status)
 		if (id != NULL)
 			apr_add(d, f->a.actor, f->a.customer, f->a.case_ref, id);
 	}
+	if (strcmp(code, "principal_suspended") == 0 ||
+	    (strcmp(code, "step_up_required") == 0 &&
+	    strcmp(why, "contained") == 0))
+		r = VG_SIM_CONTAINED;
+	else if (strcmp(code, "step_up_required") == 0)
+		r = VG_SIM_STEP_UP;
 	else if (status == 403 || status == 429 || status == 409 ||
 	    status == 422)
 		r = VG_SIM_DENIED;
