@@ -1229,35 +1229,129 @@ day_start(struct vg_sim *w, int64_t day0)
 	vg__sim_insiders_day(w, day0, d);
 }
 
+/* The exporters' daily file: delivery labels for the courier, one
+ * export of about as many customers as they once revealed one at a
+ * time (a label every two minutes or so until 18:00). */
+#define EXPORT_GAP_S 120.0		/* mean seconds between labels */
+#define EXPORT_CONSUMER "courier"	/* etc/sim-policy.yaml's consumer */
+#define EXPORT_RECIPIENT "shipfast-labels"
+
+/* Puts customer x in the scratch set; false when it was there. */
+static bool
+xset_add(struct vg_sim *w, uint32_t x)
+{
+	size_t j = (size_t)(x * 0x9e3779b1u) & (w->xsetcap - 1);
+
+	while (w->xset[j] != 0) {
+		if (w->xset[j] == x + 1)
+			return false;
+		j = (j + 1) & (w->xsetcap - 1);
+	}
+	w->xset[j] = x + 1;
+	return true;
+}
+
+/* n distinct customers, never a honeytoken (vg_export_make leaves them
+ * out), into w->xrows.  n is at most half of the customers who are not
+ * honeytokens, so a draw is rarely refused; after 64 refusals in a row
+ * the next free customer after the last draw is taken.  0 or VG_ENOMEM. */
+static int
+draw_rows(struct vg_sim *w, uint32_t n)
+{
+	size_t cap;
+	uint32_t i;
+
+	if (n > w->xcap) {
+		uint32_t *nr = realloc(w->xrows, (size_t)n * sizeof(*nr));
+
+		if (nr == NULL)
+			return w->err = VG_ENOMEM;
+		w->xrows = nr;
+		w->xcap = n;
+	}
+	for (cap = 64; cap < 2 * (size_t)n; cap *= 2)
+		;
+	if (cap > w->xsetcap) {
+		uint32_t *ns = realloc(w->xset, cap * sizeof(*ns));
+
+		if (ns == NULL)
+			return w->err = VG_ENOMEM;
+		w->xset = ns;
+		w->xsetcap = cap;
+	}
+	memset(w->xset, 0, w->xsetcap * sizeof(*w->xset));
+	for (i = 0; i < n; i++) {
+		uint32_t x = vg__sim_below(w, RS_EXPORT, w->nc);
+		int tries = 0;
+
+		while (vg_sim_is_honey(w, x) || !xset_add(w, x)) {
+			if (++tries < 64)
+				x = vg__sim_below(w, RS_EXPORT, w->nc);
+			else
+				x = x + 1 < w->nc ? x + 1 : 0;
+		}
+		w->xrows[i] = x;
+	}
+	return 0;
+}
+
+static int
+export_step(struct vg_sim *w, uint32_t who, int64_t t,
+    struct vg_sim_action *a)
+{
+	uint32_t n = 1, most = (w->nc - w->o.honey) / 2;
+	int64_t x = t;
+
+	/* The day's count: the label process's arrivals until 18:00. */
+	for (;;) {
+		x += (int64_t)(expo(w, RS_EXPORT, EXPORT_GAP_S) * (double)NS);
+		if (local_hour(x) >= 18 || vg__sim_local_day(w, x) !=
+		    vg__sim_local_day(w, t))
+			break;
+		n++;
+	}
+	if (most == 0)
+		most = 1;	/* honey < nc: one customer at least */
+	if (n > most)
+		n = most;
+	if (draw_rows(w, n) != 0)
+		return 0;
+	a->kind = VG_SIM_EXPORT;
+	a->actor = a->principal = who;
+	a->fields = F_NAME | F_PHONE | F_ADDRESS;
+	a->purpose = purpose_name[PU_DELIVERY];
+	a->consumer = EXPORT_CONSUMER;
+	a->recipient = EXPORT_RECIPIENT;
+	a->rows = n;
+	a->export_customers = w->xrows;
+	return 1;
+}
+
 /* Ingest checks new sign-ups for duplicates (most are not customers
- * yet); the exporters print delivery labels without cases. */
+ * yet), a lookup every two minutes or so until 18:00; an exporter makes
+ * its day's export. */
 static int
 system_step(struct vg_sim *w, uint32_t who, int64_t t,
     struct vg_sim_action *a)
 {
-	bool ingest = strcmp(w->pt[who].role, "ingest") == 0;
-	int64_t next = t + (int64_t)(expo(w, RS_WORK, 120.0) * (double)NS);
+	int64_t next;
 
+	if (strcmp(w->pt[who].role, "exporter") == 0)
+		return export_step(w, who, t, a);
+	next = t + (int64_t)(expo(w, RS_WORK, 120.0) * (double)NS);
 	if (local_hour(next) < 18 && vg__sim_local_day(w, next) ==
 	    vg__sim_local_day(w, t))
 		(void)vg__sim_push(w, next, EV_SYSTEM, who, 0);
 	a->actor = a->principal = who;
-	if (ingest) {
-		a->kind = VG_SIM_LOOKUP;
-		if (vg__sim_unif(w, RS_WORK) < 0.6) {
-			vg__sim_miss_phone(w, RS_WORK);
-			a->customer = -1;
-			a->phone = w->miss_phone;
-		} else {
-			a->customer = vg__sim_any_customer(w, RS_WORK, false);
-			a->phone = w->phone[a->customer];
-		}
-		return 1;
+	a->kind = VG_SIM_LOOKUP;
+	if (vg__sim_unif(w, RS_WORK) < 0.6) {
+		vg__sim_miss_phone(w, RS_WORK);
+		a->customer = -1;
+		a->phone = w->miss_phone;
+	} else {
+		a->customer = vg__sim_any_customer(w, RS_WORK, false);
+		a->phone = w->phone[a->customer];
 	}
-	a->kind = VG_SIM_REVEAL;
-	a->customer = vg__sim_any_customer(w, RS_WORK, false);
-	a->fields = F_NAME | F_PHONE | F_ADDRESS;
-	a->purpose = purpose_name[PU_DELIVERY];
 	return 1;
 }
 
@@ -1390,6 +1484,8 @@ vg_sim_free(struct vg_sim *w)
 	free(w->c);
 	free(w->ins);
 	free(w->ring_list);
+	free(w->xrows);
+	free(w->xset);
 	free(w);
 }
 

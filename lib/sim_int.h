@@ -52,8 +52,10 @@ enum purpose { PU_SUPPORT, PU_DELIVERY, PU_RECOVERY, PU_ESCALATION,
 #define F_ACCOUNT (1u << 3)
 #define F_ADDRESS (1u << 4)
 
-/* The world's RNG streams. */
-enum stream { RS_CONTACT, RS_WORK, RS_INSIDER, RS_COUNT };
+/* The world's RNG streams.  The exporters' daily files draw from a
+ * stream of their own: hundreds of customers each, which would
+ * otherwise shift every draw of the people's work after them. */
+enum stream { RS_CONTACT, RS_WORK, RS_INSIDER, RS_EXPORT, RS_COUNT };
 
 struct rng {
 	uint64_t s[4];			/* xoshiro256** */
@@ -175,6 +177,12 @@ struct vg_sim {
 	struct vg_gen *gen;		/* vg_sim_customer's cursor */
 	uint32_t gen_next;
 	char miss_phone[20];
+	/* The current export's customers (vg_sim_action.export_customers)
+	 * and a scratch set to keep them distinct. */
+	uint32_t *xrows;
+	size_t xcap;
+	uint32_t *xset;			/* open addressing: index + 1 */
+	size_t xsetcap;
 	/* The contact process. */
 	double per_hour;		/* contacts an hour at profile weight 1 */
 	/* Events. */

@@ -24,7 +24,10 @@ static const char policy[] =
     "#     at night) approves a reveal outside the shift;\n"
     "#   - break-glass is allowed with a justification under a tight quota\n"
     "#     that a careful thief can still stay under (10 an hour, 40 a day),\n"
-    "#     and no field needs a step-up of its own.\n"
+    "#     and no field needs a step-up of its own;\n"
+    "#   - the exporters reveal nothing: they make the courier's delivery\n"
+    "#     labels as one export a day (consumer `courier` below, name, phone\n"
+    "#     and address in clear, canaries in every file).\n"
     "# Check it with: vigil policy check etc/sim-policy.yaml\n"
     "\n"
     "version: 1\n"
@@ -92,15 +95,18 @@ static const char policy[] =
     "    actions: [lookup, view, case_open, case_assign, case_close,\n"
     "              case_read]\n"
     "\n"
+    "  # The delivery-label system: the day's labels as one export for the\n"
+    "  # courier, and nothing else.\n"
     "  exporter:\n"
-    "    actions: [lookup, view, reveal]\n"
-    "    reveal:\n"
-    "      purposes:\n"
-    "        delivery: [name, phone, address]\n"
-    "      require_case: false\n"
-    "    shift: ignore\n"
-    "    quota:\n"
-    "      reveals: {minute: 60, hour: 2000, day: 10000}\n";
+    "    actions: [export]\n"
+    "\n"
+    "# Who may receive exports (default deny).  The courier gets one file a\n"
+    "# working day from each exporter, a few hundred customers.\n"
+    "consumers:\n"
+    "  courier:\n"
+    "    purposes: [delivery]\n"
+    "    clear: [name, phone, address]\n"
+    "    max_rows: 5000\n";
 
 const char *
 vg_sim_policy_text(size_t *len)

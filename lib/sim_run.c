@@ -11,8 +11,9 @@
  * "break_glass=1,justification_bytes=N,notify=1", "approval=apr_...",
  * "assignee=X,channel=Y[,self_opened=1]", "window=W,kind=K" on a quota
  * refusal, "approval=apr_...,why=W" on a step-up, "contained=1" on a
- * reveal refused because the detector's containment suspended it),
- * feeds it to the detector, and answers the world.  Alerts
+ * reveal refused because the detector's containment suspended it; an
+ * export's "export.row" entries and manifest, as lib/export.c writes
+ * them), feeds it to the detector, and answers the world.  Alerts
  * contain as vigild's detector thread does: a "detect.contain" record
  * first, then the containment map that the next reveal reads.
  *
@@ -21,7 +22,8 @@
  * truth), as vigild's POST /v1/principals/{id}/reinstate would.
  *
  * What it leaves out: the vault (customers are numbers; a customer's id
- * is a keyed hash of its number), approvals' own expiry sweeps, and the
+ * is a keyed hash of its number), exports' files and canaries (only the
+ * audit entries are written), approvals' own expiry sweeps, and the
  * detector's 20 ms polling delay (containment here is immediate).
  */
 #include <stdio.h>
@@ -32,6 +34,7 @@
 
 #include "vigil/cases.h"
 #include "vigil/contain.h"
+#include "vigil/export.h"
 #include "vigil/policy.h"
 #include "vigil/quota.h"
 #include "vigil/schema.h"
@@ -67,7 +70,8 @@ struct run {
 	bool *has_shift;
 	uint32_t *ptab;			/* open addressing: index + 1 */
 	size_t ptab_cap;
-	uint64_t idkey, casekey, aprkey;
+	uint64_t idkey, casekey, aprkey, exkey;
+	uint64_t nexports;		/* exports decided so far */
 	int64_t t0;
 	struct vg_schema schema;
 	struct vg_policy *pol;
@@ -823,6 +827,86 @@ do_approve(struct run *r, const struct vg_sim_action *a, int64_t now)
 	return VG_SIM_OK;
 }
 
+/*
+ * An export, as vigild's POST /v1/exports makes it (lib/export.c and the
+ * audit contract of vigil/export.h): decided for the exporter under the
+ * policy (action "export", the consumer's purposes, clear fields and
+ * max_rows, and the detector's containment), then one "export.row" entry
+ * per customer with the fields it gets in clear, and the manifest; a
+ * refusal is one "export" entry, decision "deny".  There is no vault
+ * here: the customers are the world's draw (vigild takes the first of
+ * its storage order), no canary is made (the manifest carries their
+ * number, vg_export_canary_count()), and the export's id and canary-set
+ * commitment are functions of the seed and the export's number.
+ */
+static enum vg_sim_result
+do_export(struct run *r, const struct vg_sim_action *a, int64_t now)
+{
+	const char *who = r->pt[a->actor].id;
+	struct vg_policy_input in;
+	struct vg_contain_state cs;
+	struct vg_decision d;
+	unsigned char cus[VG_IDBYTES];
+	char fields[VG_AUDIT_STR_MAX + 1], detail[VG_AUDIT_STR_MAX + 1];
+	char id[VG_EXPORT_ID_MAX + 1], set[33];
+	uint64_t n = r->nexports++, h0, h1;
+	uint32_t i;
+
+	vg_contain_get(r->cm, who, &cs);
+	memset(&in, 0, sizeof(in));
+	in.who = &r->dir[a->actor];
+	in.action = VG_ACT_EXPORT;
+	in.fields = a->fields;
+	in.purpose = a->purpose;
+	in.consumer = a->consumer;
+	in.rows = a->rows;
+	in.containment = (int)cs.level;
+	in.shift = -1;
+	in.now = now;
+	vg_policy_decide(r->pol, &in, &d);
+	if (d.verdict == VG_ALLOW && a->rows > VG_EXPORT_ROWS_MAX) {
+		d.verdict = VG_DENY;
+		d.reason = VG_R_TOO_MANY_ROWS;
+	}
+	if (d.verdict == VG_ALLOW && (a->rows == 0 ||
+	    a->export_customers == NULL)) {
+		d.verdict = VG_DENY;
+		d.reason = "no_rows";
+	}
+	if (d.verdict != VG_ALLOW) {
+		field_list(r, a->fields, fields, sizeof(fields));
+		snprintf(detail, sizeof(detail), "consumer=%s,recipient=%s,"
+		    "rows=%u", a->consumer != NULL ? a->consumer : "",
+		    a->recipient != NULL ? a->recipient : "", a->rows);
+		emit(r, a->t_ns, who, "export", "deny", d.reason, NULL, fields,
+		    a->purpose, NULL, detail);
+		return strcmp(d.reason, VG_R_SUSPENDED) == 0 && cs.level >= 1 ?
+		    VG_SIM_CONTAINED : VG_SIM_DENIED;
+	}
+	field_list(r, d.clear, fields, sizeof(fields));
+	token(id, sizeof(id), "ex_", r->exkey, n);
+	h0 = mix(r->exkey ^ mix(n));
+	h1 = mix(h0 + n);
+	snprintf(set, sizeof(set), "%016llx%016llx", (unsigned long long)h0,
+	    (unsigned long long)h1);
+	for (i = 0; i < a->rows; i++) {
+		uint32_t c = a->export_customers[i];
+
+		cust_id(r, c, false, cus);
+		snprintf(detail, sizeof(detail), "export=%s,region=%s", id,
+		    vg_sim_region(r->w, c));
+		emit(r, a->t_ns, who, "export.row", "allow", VG_R_OK, cus,
+		    fields, a->purpose, NULL, detail);
+	}
+	snprintf(detail, sizeof(detail), "export=%s,consumer=%s,recipient=%s,"
+	    "rows=%u,canaries=%llu,canary_set=%s", id, a->consumer,
+	    a->recipient != NULL ? a->recipient : "", a->rows,
+	    (unsigned long long)vg_export_canary_count(a->rows), set);
+	emit(r, a->t_ns, who, "export", "allow", VG_R_OK, NULL, fields,
+	    a->purpose, NULL, detail);
+	return VG_SIM_OK;
+}
+
 /* Reviews due by t: a legitimate principal's containment is lifted. */
 static void
 review(struct run *r, int64_t t)
@@ -868,6 +952,8 @@ act(struct run *r, const struct vg_sim_action *a)
 		return do_case_change(r, a, now);
 	case VG_SIM_APPROVE:
 		return do_approve(r, a, now);
+	case VG_SIM_EXPORT:
+		return do_export(r, a, now);
 	default:
 		return VG_SIM_ERROR;
 	}
@@ -902,6 +988,10 @@ account(struct run *r, const struct vg_sim_action *a, enum vg_sim_result res)
 	}
 	if (a->kind == VG_SIM_CASE_OPEN && a->actor != a->assignee)
 		rep->contacts++;
+	if (a->kind == VG_SIM_EXPORT && res == VG_SIM_OK) {
+		rep->exports++;
+		rep->export_rows += a->rows;
+	}
 	if (a->theft)
 		return;
 	if (res == VG_SIM_CONTAINED)
@@ -1020,6 +1110,7 @@ setup(struct run *r, char *err, size_t errcap)
 	r->idkey = id_key(so->seed);
 	r->casekey = mix(r->idkey);
 	r->aprkey = mix(r->casekey);
+	r->exkey = mix(r->aprkey);
 	vg_schema_default(&r->schema);
 	if (text == NULL)
 		text = vg_sim_policy_text(&len);

@@ -19,8 +19,8 @@
  * describes the world, each strategy and what the evaluation found.
  *
  * Determinism: the world draws from its own generators (xoshiro256**,
- * three streams: contacts, work, insiders) and never from rand() or a
- * clock; some durations use the C library's log(), so the same seed
+ * four streams: contacts, work, insiders, exports) and never from
+ * rand() or a clock; some durations use the C library's log(), so the same seed
  * gives the same actions on the same build.
  *
  * Nothing here is personal data: customers come from the project's own
@@ -113,6 +113,9 @@ enum vg_sim_kind {
 	VG_SIM_APPROVE,		/* a supervisor approves the step-up
 				 * request assignee made for customer
 				 * under case_ref */
+	VG_SIM_EXPORT,		/* an exporter's export of the day for a
+				 * consumer (vigil/export.h): rows
+				 * customers, fields and purpose */
 };
 
 /* One action.  principal and actor are indexes into the principal
@@ -129,8 +132,9 @@ struct vg_sim_action {
 	uint32_t assignee;		/* CASE_OPEN, CASE_ASSIGN: the agent;
 					 * APPROVE: the requester */
 	char channel[8];		/* CASE_OPEN: phone, chat, email, store */
-	uint32_t fields;		/* REVEAL: bit i = schema field i */
-	const char *purpose;		/* REVEAL: "support", ... */
+	uint32_t fields;		/* REVEAL, EXPORT: bit i = schema
+					 * field i */
+	const char *purpose;		/* REVEAL, EXPORT: "support", ... */
 	bool break_glass;		/* REVEAL without a case */
 	const char *justification;	/* REVEAL, break_glass: its words */
 	bool approved;			/* REVEAL: retried once a supervisor
@@ -144,6 +148,15 @@ struct vg_sim_action {
 	enum vg_strategy strategy;	/* of principal: ground truth */
 	bool theft;			/* part of the strategy, not the
 					 * insider's ordinary work */
+	/* EXPORT: the file a consumer gets (POST /v1/exports). */
+	const char *consumer;		/* listed under the policy's
+					 * consumers ("courier") */
+	const char *recipient;		/* who receives it */
+	uint32_t rows;			/* customers asked for, >= 1 */
+	const uint32_t *export_customers;	/* rows distinct customers
+					 * (indexes, never a honeytoken) for
+					 * a driver that picks them itself;
+					 * vigild picks its own */
 };
 
 /* What the driver saw. */
@@ -287,13 +300,16 @@ struct vg_sim_report {
 	uint64_t staff_principal_days;	/* ... of them people (agents,
 					 * supervisors, security) */
 	uint64_t staff_false_alerts;	/* false alerts on people */
-	uint64_t legit_reveals;		/* allowed, legitimate work */
+	uint64_t legit_reveals;		/* allowed, legitimate work (an
+					 * export is not a reveal) */
 	uint64_t legit_case_reveals;	/* ... of those under a case */
 	uint64_t legit_staff_reveals;	/* ... by people (not systems) */
 	uint64_t legit_staff_case_reveals;
 	uint64_t legit_contained;	/* legitimate actions refused by a
 					 * containment */
 	uint64_t contacts;		/* cases opened by ticketing */
+	uint64_t exports;		/* exports made (allowed) */
+	uint64_t export_rows;		/* customers in them */
 	size_t ninsiders;
 	struct vg_sim_insider_report *insider;	/* owned: release */
 };

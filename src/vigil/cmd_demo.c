@@ -10,7 +10,8 @@
  *      detector sees the times the world meant);
  *   3. the world's week driven over HTTP, with a ring of vendor insiders
  *      among about 1,000 staff: a progress line and every alert as it
- *      fires;
+ *      fires (the exporters' daily files through POST /v1/exports, read
+ *      to the end and discarded);
  *   4. vigild stopped, the audit log verified, and a summary: who was
  *      caught when, records taken before containment against records
  *      the same insiders would have taken with no vigil; written to
@@ -63,6 +64,8 @@ struct flight {
 	char body[1024];
 	char resp[RESP_MAX];
 	size_t rlen;
+	uint64_t lines;			/* an export's CSV: lines read (the
+					 * file itself is not kept) */
 	bool busy;
 };
 
@@ -91,6 +94,8 @@ struct demo {
 	CURLM *multi;
 	struct flight fl[WINDOW_MAX];
 	uint64_t sent, done, by_result[VG_SIM_ERROR + 1];
+	uint64_t exports, export_lines;	/* files received, their data rows
+					 * (customers and canaries) */
 	int64_t now_ns;			/* world time of the latest action */
 	/* Alerts as vigild wrote them to its file sink. */
 	FILE *alerts;
@@ -295,12 +300,23 @@ write_config(struct demo *d)
  * vigild
  */
 
+/* An answer's body: kept (bounded) for the JSON answers; an export's
+ * file (200) is read to its end and only its lines counted, so no
+ * customer's clear values stay in the driver's memory. */
 static size_t
 collect(char *ptr, size_t size, size_t n, void *ctx)
 {
 	struct flight *f = ctx;
-	size_t len = size * n, room = sizeof(f->resp) - 1 - f->rlen;
+	size_t len = size * n, room = sizeof(f->resp) - 1 - f->rlen, i;
+	long status = 0;
 
+	if (f->a.kind == VG_SIM_EXPORT &&
+	    curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &status) ==
+	    CURLE_OK && status == 200) {
+		for (i = 0; i < len; i++)
+			f->lines += ptr[i] == '\n';
+		return len;
+	}
 	if (len > room)
 		len = room;
 	memcpy(f->resp + f->rlen, ptr, len);
@@ -586,6 +602,21 @@ build(struct demo *d, struct flight *f)
 		set_url(d, f, "/v1/cases/", cid, "/close");
 		snprintf(f->body, sizeof(f->body), "{}");
 		break;
+	case VG_SIM_EXPORT:
+		/* vigild picks the customers (the first in storage order):
+		 * the world's own draw is for the in-process driver. */
+		if (a->consumer == NULL || a->recipient == NULL ||
+		    a->rows == 0)
+			return -1;
+		set_url(d, f, "/v1/exports", "", "");
+		fields_json(fields, sizeof(fields), a->fields);
+		snprintf(f->body, sizeof(f->body), "{\"consumer\":\"%s\","
+		    "\"recipient\":\"%s\",\"purpose\":\"%s\",\"fields\":%s,"
+		    "\"limit\":%u}", a->consumer, a->recipient,
+		    a->purpose != NULL ? a->purpose : "delivery", fields,
+		    a->rows);
+		f->lines = 0;
+		break;
 	}
 	return request(d, f, who, post);
 }
@@ -598,6 +629,13 @@ result_of(struct demo *d, struct flight *f, long status)
 	const char *code = "", *why = "";
 	enum vg_sim_result r;
 
+	if (status == 200 && f->a.kind == VG_SIM_EXPORT) {
+		/* The file was read to its end: a header, then one line
+		 * per customer or canary. */
+		d->exports++;
+		d->export_lines += f->lines > 0 ? f->lines - 1 : 0;
+		return VG_SIM_OK;
+	}
 	if (status == 200 || status == 201) {
 		if (f->a.kind == VG_SIM_CASE_OPEN &&
 		    (o = json_loads(f->resp, 0, NULL)) != NULL) {
@@ -621,13 +659,8 @@ result_of(struct demo *d, struct flight *f, long status)
 		code = code != NULL ? code : "";
 		why = why != NULL ? why : "";
 	}
-	if (strcmp(code, "principal_suspended") == 0 ||
-	    (strcmp(code, "step_up_required") == 0 &&
-	    strcmp(why, "contained") == 0))
-		r = VG_SIM_CONTAINED;
-	else if (strcmp(code, "step_up_required") == 0)
-		r = VG_SIM_STEP_UP;
-	/* Either way, a step-up request is waiting: remember its id. */
+	/* A step-up request is waiting, whatever its cause: remember its
+	 * id. */
 	if (strcmp(code, "step_up_required") == 0 && e != NULL) {
 		const char *id = json_string_value(json_object_get(e,
 		    "approval_id"));
@@ -635,8 +668,14 @@ result_of(struct demo *d, struct flight *f, long status)
 		if (id != NULL)
 			apr_add(d, f->a.actor, f->a.customer, f->a.case_ref, id);
 	}
+	if (strcmp(code, "principal_suspended") == 0 ||
+	    (strcmp(code, "step_up_required") == 0 &&
+	    strcmp(why, "contained") == 0))
+		r = VG_SIM_CONTAINED;
+	else if (strcmp(code, "step_up_required") == 0)
+		r = VG_SIM_STEP_UP;
 	else if (status == 403 || status == 429 || status == 409 ||
-	    status == 422)
+	    status == 413 || status == 422)
 		r = VG_SIM_DENIED;
 	else
 		r = VG_SIM_ERROR;
@@ -1061,9 +1100,13 @@ write_report(struct demo *d, const struct tally *t, int verified,
 	fprintf(fp, "<h2>Insiders</h2>\n<p>%u insiders; %u alerted, %u "
 	    "contained. Records they took: %llu with vigil; %llu as their "
 	    "strategies would have run with no vigil. False alerts on the "
-	    "other principals: %u.</p>\n", t->insiders, t->alerted,
-	    t->contained, (unsigned long long)t->taken,
-	    (unsigned long long)t->would, t->false_alerts);
+	    "other principals: %u.</p>\n<p>The exporters' delivery labels: "
+	    "%llu exports for the courier, %llu rows (customers and "
+	    "canaries), each file read and discarded.</p>\n", t->insiders,
+	    t->alerted, t->contained, (unsigned long long)t->taken,
+	    (unsigned long long)t->would, t->false_alerts,
+	    (unsigned long long)d->exports,
+	    (unsigned long long)d->export_lines);
 	summarize(d, NULL, fp, &dummy);
 	fprintf(fp, "<h2>Alerts</h2>\n<table><tr><th>time</th><th>principal"
 	    "</th><th>severity</th><th>rule</th><th>containment</th><th>"
@@ -1310,10 +1353,14 @@ cmd_demo(int argc, char **argv, struct vg_cli *cli)
 	    "records with vigil, %llu as their strategies would have run "
 	    "with no vigil.\nFalse alerts on the other %zu principals: %u "
 	    "(%llu reinstated after a review).\n"
+	    "Exports for the courier: %llu files, %llu rows (customers and "
+	    "canaries).\n"
 	    "Audit log: %s.\nLeak tracing: not built yet (issue 7).\n",
 	    t.insiders, t.alerted, t.contained, (unsigned long long)t.taken,
 	    (unsigned long long)t.would, d.npr - t.insiders, t.false_alerts,
 	    (unsigned long long)d.reinstated,
+	    (unsigned long long)d.exports,
+	    (unsigned long long)d.export_lines,
 	    verified ? "verified (vigil audit verify)" : "VERIFY FAILED");
 	write_report(&d, &t, verified, cli_seconds() - d.t0);
 	printf("Report: %s  (%.0f s in all)\n", d.report, cli_seconds() - t0);

@@ -307,6 +307,7 @@ struct totals {
 	uint64_t alerts, true_alerts, false_alerts, principal_days;
 	uint64_t insiders, detected, legit_reveals, legit_case;
 	uint64_t staff_reveals, staff_case, legit_contained, reinstated;
+	uint64_t exports, export_rows;	/* the exporters' (not reveals) */
 	uint64_t false_by_role[NROLE];
 	uint64_t quiet_false, quiet_days;
 	uint64_t staff_false, staff_days;
@@ -339,6 +340,8 @@ aggregate(struct job *jobs, size_t njobs, size_t nhours, struct agg *ag,
 		tt->staff_case += j->rep.legit_staff_case_reveals;
 		tt->legit_contained += j->rep.legit_contained;
 		tt->reinstated += j->rep.reinstated;
+		tt->exports += j->rep.exports;
+		tt->export_rows += j->rep.export_rows;
 		tt->entries += j->rep.entries;
 		for (i = 0; i < NROLE; i++)
 			tt->false_by_role[i] += j->false_by_role[i];
@@ -734,6 +737,10 @@ write_report(struct doc *d, struct job *jobs, size_t njobs, struct agg *ag,
 	row(d, false, "legitimate reveals under a case, people (agents, "
 	    "supervisors, security) | %.1f%%", pct(tt->staff_case,
 	    tt->staff_reveals));
+	row(d, false, "exports made (the exporters' delivery labels for the "
+	    "courier; not reveals) | %llu, %llu customers in all",
+	    (unsigned long long)tt->exports,
+	    (unsigned long long)tt->export_rows);
 	row(d, false, "legitimate actions refused by a containment | %llu",
 	    (unsigned long long)tt->legit_contained);
 	row(d, false, "containments of legitimate principals lifted by the "
@@ -897,6 +904,11 @@ print_table(struct agg *ag, const struct totals *tt, const char *dir)
 	    per_1000(tt->staff_false, tt->staff_days),
 	    pct(tt->true_alerts, tt->alerts), pct(tt->detected,
 	    tt->insiders));
+	printf("legitimate reveals under a case: %.1f%% (people %.1f%%); "
+	    "exports: %llu made, %llu customers in them\n",
+	    pct(tt->legit_case, tt->legit_reveals), pct(tt->staff_case,
+	    tt->staff_reveals), (unsigned long long)tt->exports,
+	    (unsigned long long)tt->export_rows);
 	printf("wrote %s/eval.md and %s/eval.html\n", dir, dir);
 }
 

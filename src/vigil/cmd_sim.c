@@ -171,6 +171,9 @@ print_text(const struct vg_sim *w, const struct vg_sim_report *rep)
 	    rep->legit_reveals ? 100.0 * rep->legit_case_reveals /
 	    rep->legit_reveals : 0.0, rep->legit_staff_reveals ? 100.0 *
 	    rep->legit_staff_case_reveals / rep->legit_staff_reveals : 0.0);
+	printf("exports: %llu made, %llu customers in them (not reveals)\n",
+	    (unsigned long long)rep->exports,
+	    (unsigned long long)rep->export_rows);
 	printf("alerts: %llu (%llu true, %llu false), %llu containments\n",
 	    (unsigned long long)rep->alerts,
 	    (unsigned long long)rep->true_alerts,
@@ -274,6 +277,10 @@ report_json(const struct vg_sim *w, const struct vg_sim_report *rep,
 		    json_integer((json_int_t)rep->staff_principal_days));
 		json_object_set_new(o, "reinstated",
 		    json_integer((json_int_t)rep->reinstated));
+		json_object_set_new(o, "exports",
+		    json_integer((json_int_t)rep->exports));
+		json_object_set_new(o, "export_rows",
+		    json_integer((json_int_t)rep->export_rows));
 	}
 	if (o != NULL && alerts != NULL)
 		json_object_set_new(o, "alert_list", alerts);

@@ -14,6 +14,8 @@ like "$OUT" '^world: seed 1, 4 days from 2027-01-04T00:00:00Z, 20000 customers, 
 like "$OUT" '^traffic: [0-9]+ contacts, [0-9]+ actions, [0-9]+ audit entries$' "the traffic"
 like "$OUT" '^false alerts: [0-9.]+ per 1,000 principal-days' "false alerts per 1,000 principal-days"
 like "$OUT" '^legitimate reveals: [0-9]+, [0-9.]+% under a case' "reveals under a case"
+like "$OUT" '^exports: 12 made, [0-9]{4} customers in them \(not reveals\)$' \
+    "the exporters' files: three exporters, four working days"
 lacks "$OUT" "strategy" "no insider table without insiders"
 is "$ERR" "" "nothing on stderr"
 first=$OUT
@@ -47,6 +49,7 @@ ok = (len(i) == 1 and i[0]["strategy"] == "launder" and i[0]["detected"]
       and i[0]["taken"] <= i[0]["would_take"] and d["days"] == 4
       and d["alerts"] == len(d["alert_list"])
       and d["alerts"] == d["true_alerts"] + d["false_alerts"]
+      and d["exports"] == 12 and d["export_rows"] > 100 * d["exports"]
       and any(a["true"] for a in d["alert_list"]))
 print("ok" if ok else d)
 ')" ok "one JSON object: the insider, its truth and every alert"

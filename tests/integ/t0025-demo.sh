@@ -2,7 +2,8 @@
 # vigil demo on a small world (5,000 customers, 150 principals, 2 days, a
 # ring of 6): the
 # vault is made, vigild runs in simulation mode and stops cleanly, the
-# world's requests reach it, the summary and the report are written, the
+# world's requests reach it (the exporter's daily file through POST
+# /v1/exports, audited row by row), the summary and the report are written, the
 # audit log verifies, the honeytokens are in the vault's set; and the
 # refusals: an existing directory, a missing policy, bad numbers.
 . "$(dirname "$0")/lib.sh"
@@ -14,6 +15,8 @@ exit_is 0 "vigil demo on a small world: exit 0"
 has "$OUT" "6 insiders:" "the summary counts the ring's 6 insiders"
 has "$OUT" "Audit log: verified" "the audit log verified"
 like "$OUT" "would have run with no vigil" "and compares with no vigil"
+like "$OUT" '^Exports for the courier: 2 files, [1-9][0-9]+ rows \(customers and canaries\)' \
+    "the exporter's file each working day, read to its end"
 check "the report is written" test -s demo.html
 has "$(cat demo.html)" "<h2>Insiders</h2>" "with its insiders section"
 check "vigild wrote its alerts file" test -e week/alerts.jsonl
@@ -24,6 +27,13 @@ vg honey status week
 is "$OUT" "5 honey records" "the world's honeytokens are in the vault's set"
 n=$("$VIGIL" audit query week --chain vigild --action reveal 2>/dev/null | wc -l)
 check "the world's reveals reached vigild ($n audited)" test "$n" -gt 1000
+n=$("$VIGIL" audit query week --chain vigild --action export --decision allow 2>/dev/null |
+    grep -c '"vigil.detail":"export=ex_[a-z2-7]*,consumer=courier,recipient=shipfast-labels,rows=[0-9]*,canaries=[0-9]*,canary_set=')
+is "$n" 2 "two export manifests for the courier in vigild's log"
+n=$("$VIGIL" audit query week --chain vigild --action export.row 2>/dev/null | wc -l)
+check "and their rows ($n export.row entries)" test "$n" -gt 300
+n=$("$VIGIL" audit query week --chain vigild --action reveal --principal dmreach-x1 2>/dev/null | wc -l)
+is "$n" 0 "the exporter reveals nothing"
 vg audit verify week
 exit_is 0 "vigil audit verify on the demo's vault"
 

@@ -7,7 +7,8 @@
  * hour-of-day and day-of-week profile and a surge, routing to regional
  * queues on shift, each insider strategy doing what it says, outcomes
  * feeding back (a contained insider stops taking, its would-take goes
- * on), determinism (same seed, same actions and same alerts, byte for
+ * on), the exporters' one export a working day and the driver's
+ * export.row entries and manifest (or one refusal), determinism (same seed, same actions and same alerts, byte for
  * byte), the in-process driver end to end, the built-in policy equal to
  * etc/sim-policy.yaml, and bad options.
  */
@@ -19,6 +20,7 @@
 #include <sodium.h>
 
 #include "tap.h"
+#include "vigil/export.h"
 #include "vigil/region.h"
 #include "vigil/shift.h"
 #include "vigil/sim.h"
@@ -656,11 +658,345 @@ test_feedback(void)
 }
 
 /*-----------------------------------------------------------------------------
+ * The exporters: one export a working day, not reveals
+ */
+
+#define F_LABELS ((1u << 0) | (1u << 1) | (1u << 4))	/* name, phone,
+							 * address */
+
+/* n of "dmreach-xN", 0 for another id. */
+static int
+exporter_no(const char *id)
+{
+	const char *p = strstr(id, "-x");
+
+	return p != NULL && p[2] >= '1' && p[2] <= '9' && p[3] == '\0' ?
+	    p[2] - '0' : 0;
+}
+
+static void
+test_exports(void)
+{
+	struct vg_sim_opts o = { 0 };
+	const struct vg_sim_principal *pt;
+	struct vg_sim_action a;
+	struct vg_sim *w;
+	uint8_t *seen;
+	size_t n, i;
+	int per[8][7], nexp = 0, reveals = 0, early = 0, shape = 0, dup = 0;
+	int honey = 0, weekend = 0, twice = 0, missing = 0;
+	uint32_t lo = UINT32_MAX, hi = 0;
+	uint64_t rows = 0, nx = 0;
+
+	o.customers = 20000;
+	o.seed = 5;
+	o.honey = 200;
+	w = world(&o);
+	pt = vg_sim_principals(w, &n);
+	seen = calloc(o.customers, 1);
+	memset(per, 0, sizeof(per));
+	while (vg_sim_next(w, &a) == 1) {
+		int d = local_day(a.t_ns), h = local_hour(a.t_ns), x;
+
+		if (strcmp(pt[a.actor].role, "exporter") != 0) {
+			vg_sim_outcome(w, &a, ideal(&a));
+			continue;
+		}
+		if (a.kind != VG_SIM_EXPORT) {
+			reveals++;
+			vg_sim_outcome(w, &a, ideal(&a));
+			continue;
+		}
+		/* The exporters are dmreach-x1, -x2, -x3. */
+		x = exporter_no(pt[a.actor].id);
+		nexp = x > nexp ? x : nexp;
+		if (x >= 1 && x <= 8 && d >= 0 && d < 7)
+			twice += per[x - 1][d]++ > 0;
+		weekend += d % 7 >= 5;
+		early += h != 9 || (a.t_ns / NS + 8 * 3600) % 3600 > 600;
+		shape += a.fields == F_LABELS && a.purpose != NULL &&
+		    strcmp(a.purpose, "delivery") == 0 && a.consumer != NULL &&
+		    strcmp(a.consumer, "courier") == 0 && a.recipient != NULL &&
+		    a.recipient[0] != '\0' && !a.theft && a.strategy ==
+		    VG_STRAT_NONE && a.case_ref == 0 && a.principal == a.actor;
+		if (a.rows < lo)
+			lo = a.rows;
+		if (a.rows > hi)
+			hi = a.rows;
+		rows += a.rows;
+		nx++;
+		for (i = 0; a.export_customers != NULL && i < a.rows; i++) {
+			uint32_t c = a.export_customers[i];
+
+			honey += vg_sim_is_honey(w, c);
+			dup += seen[c] == 1;
+			seen[c] = 1;
+		}
+		for (i = 0; i < o.customers; i++)
+			seen[i] = 0;
+		missing += a.export_customers == NULL;
+		vg_sim_outcome(w, &a, VG_SIM_OK);
+	}
+	vg_sim_free(w);
+	free(seen);
+	is_int(reveals, 0, "the exporters reveal nothing, nor look anyone up");
+	is_int((int)nx, 15, "three exporters, one export each working day of "
+	    "the week");
+	ok(twice == 0 && weekend == 0 && early == 0, "one a day each, "
+	    "between 09:00 and 09:10 local, none at the weekend");
+	is_int(shape, 15, "each for the courier, purpose delivery, name, phone "
+	    "and address, legitimate work without a case");
+	ok(lo >= 180 && hi <= 360 && rows >= 15 * 240 && rows <= 15 * 295,
+	    "as many customers as a day of labels at one every two minutes "
+	    "from 09:00 to 18:00: %u to %u, %.1f a file", lo, hi,
+	    nx ? (double)rows / (double)nx : 0.0);
+	ok(missing == 0 && dup == 0 && honey == 0, "the customers of a file "
+	    "are distinct and never a honeytoken");
+}
+
+/* The driver's export entries, as lib/export.c writes them. */
+struct xrec {
+	uint64_t rows, manifests, denies, others, bad_row, bad_manifest;
+	uint64_t reveals, exporter_reveals;
+	uint64_t want_rows;		/* the actions' rows */
+	uint64_t actions, ok, denied, id_match, cust_match;
+	char id[64];			/* of the current export's rows */
+	unsigned char (*cust)[VG_IDBYTES];	/* the current action's */
+	size_t ncust, k;
+	const struct vg_sim_principal *pt;
+	size_t np;
+	char deny_reason[VG_AUDIT_STR_MAX + 1];
+	char deny_detail[VG_AUDIT_STR_MAX + 1];
+};
+
+/* The value of key in a "k=v,k=v" detail, into out; false when absent. */
+static bool
+detail_value(const char *detail, const char *key, char *out, size_t cap)
+{
+	size_t kl = strlen(key);
+	const char *p = detail;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			size_t n = strcspn(p + kl + 1, ",");
+
+			if (n >= cap)
+				return false;
+			memcpy(out, p + kl + 1, n);
+			out[n] = '\0';
+			return true;
+		}
+		p = strchr(p, ',');
+		if (p != NULL)
+			p++;
+	}
+	return false;
+}
+
+static void
+export_record(void *ctx, const struct vg_audit_record *r)
+{
+	struct xrec *x = ctx;
+	char v[128], id[64];
+
+	if (strcmp(r->action, "reveal") == 0 && strcmp(r->decision,
+	    "allow") == 0) {
+		x->reveals++;
+		x->exporter_reveals += strncmp(r->principal, "dmreach-", 8) ==
+		    0;
+	}
+	if (strcmp(r->action, "export.row") == 0) {
+		x->rows++;
+		if (!detail_value(r->detail, "export", id, sizeof(id)) ||
+		    strncmp(id, "ex_", 3) != 0 || !detail_value(r->detail,
+		    "region", v, sizeof(v)) || strncmp(v, "CN-", 3) != 0 ||
+		    strcmp(r->decision, "allow") != 0 || !r->has_customer ||
+		    strcmp(r->fields, "name,phone,address") != 0 ||
+		    strcmp(r->purpose, "delivery") != 0 ||
+		    strncmp(r->principal, "dmreach-x", 9) != 0 ||
+		    r->case_id[0] != '\0')
+			x->bad_row++;
+		if (x->id[0] == '\0')
+			snprintf(x->id, sizeof(x->id), "%s", id);
+		x->id_match += strcmp(x->id, id) == 0;
+		if (x->manifests == 0 && x->k < x->ncust)
+			x->cust_match += memcmp(r->customer, x->cust[x->k],
+			    VG_IDBYTES) == 0;
+		x->k++;
+		return;
+	}
+	if (strcmp(r->action, "export") != 0)
+		return;
+	if (strcmp(r->decision, "deny") == 0) {
+		x->denies++;
+		snprintf(x->deny_reason, sizeof(x->deny_reason), "%s",
+		    r->reason);
+		snprintf(x->deny_detail, sizeof(x->deny_detail), "%s",
+		    r->detail);
+		return;
+	}
+	x->manifests++;
+	{
+		char rows[32], can[32], set[64];
+		unsigned long long nr = 0, nc = 0;
+		size_t i, hex = 0;
+
+		if (!detail_value(r->detail, "export", id, sizeof(id)) ||
+		    strcmp(id, x->id) != 0 ||
+		    !detail_value(r->detail, "consumer", v, sizeof(v)) ||
+		    strcmp(v, "courier") != 0 ||
+		    !detail_value(r->detail, "recipient", v, sizeof(v)) ||
+		    v[0] == '\0' ||
+		    !detail_value(r->detail, "rows", rows, sizeof(rows)) ||
+		    !detail_value(r->detail, "canaries", can, sizeof(can)) ||
+		    !detail_value(r->detail, "canary_set", set, sizeof(set)) ||
+		    r->has_customer || strcmp(r->fields,
+		    "name,phone,address") != 0)
+			x->bad_manifest++;
+		else {
+			nr = strtoull(rows, NULL, 10);
+			nc = strtoull(can, NULL, 10);
+			for (i = 0; set[i] != '\0'; i++)
+				hex += strchr("0123456789abcdef", set[i]) !=
+				    NULL;
+			if (nr != x->k || (x->manifests == 1 &&
+			    nr != x->ncust) ||
+			    nc != vg_export_canary_count(nr) || hex != 32 ||
+			    i != 32)
+				x->bad_manifest++;
+		}
+	}
+	x->id[0] = '\0';
+	x->k = 0;
+}
+
+static void
+export_action(void *ctx, const struct vg_sim_action *a, enum vg_sim_result r)
+{
+	struct xrec *x = ctx;
+
+	if (a->kind != VG_SIM_EXPORT)
+		return;
+	x->actions++;
+	x->ok += r == VG_SIM_OK;
+	x->denied += r == VG_SIM_DENIED;
+	x->want_rows += a->rows;
+}
+
+/* Before the action: the customer ids its rows will carry. */
+static int
+run_exports(const char *policy, struct xrec *x, struct vg_sim_report *rep)
+{
+	struct vg_sim_opts o = { 0 };
+	struct vg_sim_run_opts ro;
+	struct vg_sim_action a;
+	struct vg_sim *w, *w2;
+	char err[256];
+	size_t i;
+	int rc;
+
+	o.customers = 20000;
+	o.seed = 9;
+	o.days = 2;
+	w = world(&o);
+	/* A twin world (the same seed) gives the same actions: its exports'
+	 * customers are what the driver's rows must name. */
+	w2 = world(&o);
+	memset(x, 0, sizeof(*x));
+	x->cust = calloc(4096, sizeof(*x->cust));
+	while (vg_sim_next(w2, &a) == 1) {
+		if (a.kind == VG_SIM_EXPORT && x->ncust == 0)
+			for (i = 0; i < a.rows && i < 4096; i++)
+				vg_sim_customer_id(w2,
+				    a.export_customers[i], x->cust[x->ncust++]);
+		vg_sim_outcome(w2, &a, ideal(&a));
+		if (x->ncust > 0)
+			break;
+	}
+	vg_sim_free(w2);
+	x->pt = vg_sim_principals(w, &x->np);
+	memset(&ro, 0, sizeof(ro));
+	if (policy != NULL) {
+		ro.policy = policy;
+		ro.policy_len = strlen(policy);
+		ro.policy_name = "test.yaml";
+	}
+	ro.record = export_record;
+	ro.record_ctx = x;
+	ro.action = export_action;
+	ro.action_ctx = x;
+	rc = vg_sim_run(w, &ro, rep, err, sizeof(err));
+	if (rc != 0)
+		printf("# vg_sim_run: %s\n", err);
+	vg_sim_free(w);
+	return rc;
+}
+
+static void
+test_export_driver(void)
+{
+	static struct xrec x;
+	struct vg_sim_report rep;
+	size_t len;
+	const char *text = vg_sim_policy_text(&len);
+	char *nocons;
+	const char *cut;
+
+	is_int(run_exports(NULL, &x, &rep), 0, "vg_sim_run with exporters");
+	is_int((int)x.actions, 6, "three exporters, two working days: six "
+	    "exports");
+	ok(x.ok == 6 && rep.exports == 6 && rep.export_rows == x.want_rows,
+	    "each allowed under the sim policy, and reported: %llu exports, "
+	    "%llu customers", (unsigned long long)rep.exports,
+	    (unsigned long long)rep.export_rows);
+	ok(x.rows == x.want_rows && x.manifests == 6 && x.denies == 0,
+	    "one export.row entry per customer (%llu) and one manifest each",
+	    (unsigned long long)x.rows);
+	is_int((int)x.bad_row, 0, "rows: the exporter, the customer, name, "
+	    "phone and address in clear, delivery, export=ID,region=XX");
+	is_int((int)x.bad_manifest, 0, "manifests after their rows: export, "
+	    "consumer, recipient, rows, canaries (vg_export_canary_count) "
+	    "and a 32-hex canary_set");
+	ok(x.id_match == x.rows, "the rows of an export name it");
+	ok(x.cust_match == x.ncust && x.ncust > 100, "its customers are the "
+	    "world's draw (%zu of the first export)", x.ncust);
+	ok(x.exporter_reveals == 0 && rep.legit_reveals == x.reveals,
+	    "exports are not reveals: legitimate reveals %llu, all by "
+	    "people", (unsigned long long)rep.legit_reveals);
+	ok(rep.legit_staff_reveals == rep.legit_reveals, "and so all of "
+	    "them people's");
+	vg_sim_report_release(&rep);
+	free(x.cust);
+
+	/* The same policy without its consumers: each export refused. */
+	cut = strstr(text, "\nconsumers:");
+	nocons = malloc(len + 1);
+	if (cut == NULL || nocons == NULL) {
+		ok(0, "the sim policy lists consumers");
+		free(nocons);
+		return;
+	}
+	memcpy(nocons, text, (size_t)(cut - text) + 1);
+	nocons[cut - text + 1] = '\0';
+	is_int(run_exports(nocons, &x, &rep), 0, "a policy without consumers");
+	ok(x.denied == 6 && x.denies == 6 && x.rows == 0 && x.manifests == 0 &&
+	    rep.exports == 0, "every export refused: one deny entry each, no "
+	    "row, no manifest");
+	is_str(x.deny_reason, "consumer_not_allowed", "the reason");
+	ok(strncmp(x.deny_detail, "consumer=courier,recipient=", 27) == 0 &&
+	    strstr(x.deny_detail, ",rows=") != NULL, "the detail: consumer, "
+	    "recipient, rows (%s)", x.deny_detail);
+	vg_sim_report_release(&rep);
+	free(x.cust);
+	free(nocons);
+}
+
+/*-----------------------------------------------------------------------------
  * Determinism and the driver
  */
 
 static void
-stream_hash(uint64_t seed, unsigned char out[32], uint64_t *n)
+stream_hash(uint64_t seed, unsigned char out[32], uint64_t *n, uint64_t *nx)
 {
 	struct vg_sim_opts o = { 0 };
 	crypto_generichash_state st;
@@ -676,15 +1012,20 @@ stream_hash(uint64_t seed, unsigned char out[32], uint64_t *n)
 	o.ring_size = 6;
 	w = world(&o);
 	crypto_generichash_init(&st, NULL, 0, 32);
-	*n = 0;
+	*n = *nx = 0;
 	while (vg_sim_next(w, &a) == 1) {
-		int64_t v[10] = { a.t_ns, a.kind, a.actor, a.principal,
+		int64_t v[11] = { a.t_ns, a.kind, a.actor, a.principal,
 		    a.customer, a.case_ref, a.assignee, a.fields,
 		    a.break_glass | a.theft << 1 | a.self_opened << 2,
-		    (int64_t)a.guess };
+		    (int64_t)a.guess, a.rows };
 
 		crypto_generichash_update(&st, (const unsigned char *)v,
 		    sizeof(v));
+		if (a.kind == VG_SIM_EXPORT && a.export_customers != NULL)
+			crypto_generichash_update(&st, (const unsigned char *)
+			    a.export_customers, a.rows *
+			    sizeof(*a.export_customers));
+		*nx += a.kind == VG_SIM_EXPORT;
 		(*n)++;
 		vg_sim_outcome(w, &a, ideal(&a));
 	}
@@ -776,15 +1117,17 @@ test_determinism(void)
 	unsigned char a[32], b[32], c[32];
 	static struct alerts_hash h1, h2;
 	struct vg_sim_report r1, r2;
-	uint64_t na, nb, nc;
+	uint64_t na, nb, nc, xa, xb, xc;
 	size_t i;
 	int bulk_ok = 0, all_ok = 1, sum = 0;
 
-	stream_hash(11, a, &na);
-	stream_hash(11, b, &nb);
-	stream_hash(12, c, &nc);
+	stream_hash(11, a, &na, &xa);
+	stream_hash(11, b, &nb, &xb);
+	stream_hash(12, c, &nc, &xc);
 	ok(na == nb && memcmp(a, b, 32) == 0 && na > 10000, "the same seed "
 	    "gives the same %llu actions", (unsigned long long)na);
+	ok(xa == xb && xa == 9, "among them the same %llu exports, row for "
+	    "row", (unsigned long long)xa);
 	ok(memcmp(a, c, 32) != 0, "another seed other actions");
 
 	is_int(run_hash(21, a, &h1, &r1), 0, "vg_sim_run runs a world");
@@ -906,6 +1249,8 @@ main(void)
 	test_strategies();
 	test_ring();
 	test_feedback();
+	test_exports();
+	test_export_driver();
 	test_determinism();
 	test_policy_file();
 	test_bad_options();
