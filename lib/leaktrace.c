@@ -561,6 +561,8 @@ vg_leak_trace(struct vg_vault *v, const char *vault_dir, vg_csv_read_fn read,
 	*out = NULL;
 	if (errcap > 0)
 		err[0] = '\0';
+	if (o == NULL)
+		opt.leak.header = -1;	/* every default: the layout sniffed */
 	if (opt.suspects_max == 0)
 		opt.suspects_max = 20;
 	memset(&r, 0, sizeof(r));

@@ -221,7 +221,8 @@ typedef void (*vg_leak_trace_progress_fn)(void *ctx, const char *stage,
 
 /*
  * Traces the file read through read(ctx, ...) against the vault v
- * opened from vault_dir.  *out gets the report (the caller releases it
+ * opened from vault_dir; o NULL takes every default (the layout
+ * sniffed: note that a zeroed opts.leak.header means "no header").  *out gets the report (the caller releases it
  * with json_decref).  Returns 0; VG_EFORMAT, VG_ETOOBIG or VG_EINVAL
  * for a file that cannot be read as a table, with err naming the line
  * and what (never a value); VG_EFORMAT for a damaged audit log (err

@@ -383,6 +383,19 @@ req export_get_denied 403 agent GET "/v1/exports/$ex"
 req export_get_unknown 404 mops GET /v1/exports/ex_aaaaaaaaaaaaaaaaaaaaaaaaaa
 req export_get_bad_id 404 - GET /v1/exports/ex_nope
 
+# Leak tracing (security): the file is the body.
+REQ_CT='text/csv'
+REQ_BODY='name,phone
+王芳,+86 138-0013-8000
+'
+req leak_trace 200 sec POST /v1/leaks/trace
+has "$(body leak_trace)" '"format":"vigil-trace-1"' "a trace answers its report"
+req leak_trace_denied 403 agent POST /v1/leaks/trace
+REQ_CT=$J
+req leak_trace_json 415 sec POST /v1/leaks/trace
+unset REQ_BODY
+REQ_CT=''
+
 req healthz 200 - GET /healthz
 req metrics 200 - GET /metrics
 has "$(body metrics)" 'vigil_http_requests_total{route="customer_reveal",status="200"}' \
