@@ -74,6 +74,7 @@ struct demo {
 	const char *dir;
 	char policy[PATH_MAX];
 	char vigild[PATH_MAX + 8];
+	char vigil[PATH_MAX + 8];	/* this binary, for `vigil trace` */
 	char report[PATH_MAX];
 	unsigned port;
 	int window;
@@ -110,6 +111,18 @@ struct demo {
 	} *reviews;
 	size_t nreviews, reviews_cap;
 	uint64_t reinstated;
+	/* What the ring took (world customer indexes, distinct): the leak
+	 * the demo traces at the end. */
+	uint32_t *stolen;
+	size_t nstolen, capstolen;
+	uint8_t *stolen_seen;		/* by world customer */
+	/* The trace of that leak. */
+	struct {
+		bool ran;
+		uint64_t rows, matched, named, ring_named, innocent;
+		uint64_t ring_keys;
+		double secs;
+	} tr;
 };
 
 #define REVIEW_NS (4 * 3600 * 1000000000ll)
@@ -622,6 +635,26 @@ build(struct demo *d, struct flight *f)
 }
 
 /* The world's word for an answer. */
+/* Keeps a customer the ring took (once). */
+static void
+note_stolen(struct demo *d, int64_t c)
+{
+	if (c < 0 || (uint64_t)c >= d->so.customers || d->stolen_seen == NULL ||
+	    d->stolen_seen[c])
+		return;
+	if (d->nstolen == d->capstolen) {
+		size_t cap = d->capstolen != 0 ? d->capstolen * 2 : 256;
+		uint32_t *p = realloc(d->stolen, cap * sizeof(*p));
+
+		if (p == NULL)
+			return;		/* the leak is a little smaller */
+		d->stolen = p;
+		d->capstolen = cap;
+	}
+	d->stolen_seen[c] = 1;
+	d->stolen[d->nstolen++] = (uint32_t)c;
+}
+
 static enum vg_sim_result
 result_of(struct demo *d, struct flight *f, long status)
 {
@@ -648,6 +681,9 @@ result_of(struct demo *d, struct flight *f, long status)
 			json_decref(o);
 		}
 		sodium_memzero(f->resp, f->rlen);
+		if (f->a.kind == VG_SIM_REVEAL && f->a.theft &&
+		    f->a.strategy == VG_STRAT_RING)
+			note_stolen(d, f->a.customer);
 		return VG_SIM_OK;
 	}
 	if (status == 404)
@@ -950,6 +986,174 @@ drive(struct demo *d)
 }
 
 /*-----------------------------------------------------------------------------
+ * Leak tracing: the ring's loot, found for sale
+ */
+
+#define LEAK_ROWS 300
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Writes up to LEAK_ROWS of the ring's customers as a dealer would sell
+ * them: a row number, the name, the phone as generated (some with a
+ * 0086 prefix added), a remark, a Chinese header.  Returns the rows. */
+static size_t
+write_leak(struct demo *d, const char *path)
+{
+	struct vg_gen_customer gc;
+	uint64_t s = d->so.seed * 0x9e3779b97f4a7c15ull + 1;
+	size_t n = d->nstolen, i;
+	FILE *fp;
+
+	/* A deterministic sample, then in index order (the generator
+	 * regenerates customers fastest in increasing order). */
+	for (i = 0; i < n && i < LEAK_ROWS; i++) {
+		size_t j;
+		uint32_t t;
+
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		j = i + (size_t)(s % (n - i));
+		t = d->stolen[i];
+		d->stolen[i] = d->stolen[j];
+		d->stolen[j] = t;
+	}
+	n = i;
+	qsort(d->stolen, n, sizeof(*d->stolen), cmp_u32);
+	if ((fp = fopen(path, "w")) == NULL)
+		return 0;
+	fprintf(fp, "序号,姓名,手机号,备注\n");
+	for (i = 0; i < n; i++) {
+		vg_sim_customer(d->w, d->stolen[i], &gc);
+		fprintf(fp, "%zu,%s,%s%s,%s\n", i + 1, gc.name,
+		    i % 3 == 0 && gc.phone[0] == '1' ? "0086 " : "", gc.phone,
+		    i % 2 ? "VIP" : "");
+	}
+	sodium_memzero(&gc, sizeof(gc));
+	if (fclose(fp) != 0)
+		return 0;
+	return n;
+}
+
+/* Runs argv, returns its standard output (malloc'd, at most cap bytes)
+ * or NULL. */
+static char *
+capture(char *const argv[], size_t cap)
+{
+	char *buf = malloc(cap + 1);
+	size_t len = 0;
+	int fds[2], st;
+	pid_t pid;
+	ssize_t r;
+
+	if (buf == NULL || pipe(fds) != 0) {
+		free(buf);
+		return NULL;
+	}
+	if ((pid = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		free(buf);
+		return NULL;
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_WRONLY);
+
+		dup2(fds[1], 1);
+		if (nul >= 0)
+			dup2(nul, 2);
+		close(fds[0]);
+		close(fds[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while ((r = read(fds[0], buf + len, cap - len)) > 0 && len < cap)
+		len += (size_t)r;
+	close(fds[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Is id a key the ring used?  Its members' own keys: the dismissed one
+ * works through a colleague's, who is a member too. */
+static bool
+ring_key(const struct demo *d, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < d->npr; i++)
+		if (d->pr[i].strategy == VG_STRAT_RING && !d->pr[i].dismissed &&
+		    strcmp(d->pr[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+/* Writes the ring's leak, traces it with `vigil trace`, keeps the
+ * counts.  A failure is reported, not fatal: the week has run. */
+static void
+trace_leak(struct demo *d)
+{
+	char leak[PATH_MAX + 16], html[PATH_MAX + 16], dir[PATH_MAX], *out;
+	char *argv[] = { d->vigil, "trace", dir, leak, "--json", "--html",
+	    html, "--evidence", "3", NULL };
+	json_t *rep, *su;
+	double t0 = cli_seconds();
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "%s", d->dir);
+	snprintf(leak, sizeof(leak), "%s/leak.csv", d->dir);
+	snprintf(html, sizeof(html), "%s/trace.html", d->dir);
+	if ((d->tr.rows = write_leak(d, leak)) == 0) {
+		fprintf(stderr, "vigil demo: the ring took nothing to leak\n");
+		return;
+	}
+	for (i = 0; i < d->npr; i++)
+		if (d->pr[i].strategy == VG_STRAT_RING && !d->pr[i].dismissed)
+			d->tr.ring_keys++;
+	if ((out = capture(argv, 64u << 20)) == NULL) {
+		fprintf(stderr, "vigil demo: vigil trace failed (run it: "
+		    "vigil trace %s %s)\n", d->dir, leak);
+		return;
+	}
+	rep = json_loads(out, 0, NULL);
+	free(out);
+	if (rep == NULL)
+		return;
+	d->tr.ran = true;
+	d->tr.secs = cli_seconds() - t0;
+	d->tr.matched = (uint64_t)json_integer_value(json_object_get(rep,
+	    "matched"));
+	su = json_object_get(rep, "suspects");
+	for (i = 0; i < json_array_size(su); i++) {
+		json_t *s = json_array_get(su, i);
+		const char *who = json_string_value(json_object_get(s,
+		    "principal"));
+
+		if (!json_is_true(json_object_get(s, "named")) || who == NULL)
+			continue;
+		d->tr.named++;
+		if (ring_key(d, who))
+			d->tr.ring_named++;
+		else
+			d->tr.innocent++;
+	}
+	json_decref(rep);
+}
+
+/*-----------------------------------------------------------------------------
  * Summary and report
  */
 
@@ -1127,9 +1331,27 @@ write_report(struct demo *d, const struct tally *t, int verified,
 		    json_string_value(json_object_get(o, "message")));
 	}
 	fprintf(fp, "</table>\n<h2>Audit log</h2>\n<p>vigil audit verify: "
-	    "%s.</p>\n<h2>Leak tracing</h2>\n<p>Not built yet (issue 7).</p>"
-	    "\n</body></html>\n", verified ? "every chain verified (hash "
-	    "chain, MACs, signed checkpoints)" : "FAILED");
+	    "%s.</p>\n<h2>Leak tracing</h2>\n", verified ? "every chain "
+	    "verified (hash chain, MACs, signed checkpoints)" : "FAILED");
+	if (d->tr.ran)
+		fprintf(fp, "<p>%llu of the customers the ring took, written as "
+		    "a dealer would sell them (leak.csv: a Chinese header, row "
+		    "numbers, mixed phone formats), traced with <code>vigil "
+		    "trace</code> in %.1f s: %llu rows matched; %llu principals "
+		    "named, %llu of them keys the ring used (of %llu; the "
+		    "dismissed member works through a colleague's), %llu "
+		    "innocent. The evidence, each audit entry with its "
+		    "inclusion proof: <a href=\"trace.html\">trace.html</a>."
+		    "</p>\n", (unsigned long long)d->tr.rows, d->tr.secs,
+		    (unsigned long long)d->tr.matched,
+		    (unsigned long long)d->tr.named,
+		    (unsigned long long)d->tr.ring_named,
+		    (unsigned long long)d->tr.ring_keys,
+		    (unsigned long long)d->tr.innocent);
+	else
+		fprintf(fp, "<p>Not run: the ring took nothing, or the trace "
+		    "failed (see the terminal).</p>\n");
+	fprintf(fp, "</body></html>\n");
 	fclose(fp);
 }
 
@@ -1282,6 +1504,8 @@ cmd_demo(int argc, char **argv, struct vg_cli *cli)
 		return cli_fail(cli, EXIT_DATA, "my own path is too long");
 	memcpy(d.vigild, self, strlen(self));
 	memcpy(d.vigild + strlen(self), "/vigild", sizeof("/vigild"));
+	memcpy(d.vigil, self, strlen(self));
+	memcpy(d.vigil + strlen(self), "/vigil", sizeof("/vigil"));
 	if (access(d.vigild, X_OK) != 0)
 		return cli_fail(cli, EXIT_DATA, "%s: %s", d.vigild,
 		    strerror(errno));
@@ -1299,6 +1523,10 @@ cmd_demo(int argc, char **argv, struct vg_cli *cli)
 	if (vg_sim_new(&d.so, &d.w, err, sizeof(err)) != 0)
 		return cli_fail(cli, EXIT_DATA, "world: %s", err);
 	d.pr = vg_sim_principals(d.w, &d.npr);
+	if ((d.stolen_seen = calloc(d.so.customers, 1)) == NULL) {
+		status = cli_fail(cli, EXIT_DATA, "out of memory");
+		goto out;
+	}
 	if (vg_vault_create(d.dir, NULL, err, sizeof(err)) != 0 ||
 	    vg_vault_open(d.dir, &v, err, sizeof(err)) != 0) {
 		status = cli_fail(cli, EXIT_DATA, "vault: %s", err);
@@ -1355,13 +1583,24 @@ cmd_demo(int argc, char **argv, struct vg_cli *cli)
 	    "(%llu reinstated after a review).\n"
 	    "Exports for the courier: %llu files, %llu rows (customers and "
 	    "canaries).\n"
-	    "Audit log: %s.\nLeak tracing: not built yet (issue 7).\n",
+	    "Audit log: %s.\n",
 	    t.insiders, t.alerted, t.contained, (unsigned long long)t.taken,
 	    (unsigned long long)t.would, d.npr - t.insiders, t.false_alerts,
 	    (unsigned long long)d.reinstated,
 	    (unsigned long long)d.exports,
 	    (unsigned long long)d.export_lines,
 	    verified ? "verified (vigil audit verify)" : "VERIFY FAILED");
+	trace_leak(&d);
+	if (d.tr.ran)
+		printf("Leak tracing: %llu of the ring's stolen customers, "
+		    "found for sale (%s/leak.csv), traced in %.1f s: %llu "
+		    "principals named, %llu of them keys the ring used (of "
+		    "%llu), %llu innocent.  Evidence: %s/trace.html\n",
+		    (unsigned long long)d.tr.rows, d.dir, d.tr.secs,
+		    (unsigned long long)d.tr.named,
+		    (unsigned long long)d.tr.ring_named,
+		    (unsigned long long)d.tr.ring_keys,
+		    (unsigned long long)d.tr.innocent, d.dir);
 	write_report(&d, &t, verified, cli_seconds() - d.t0);
 	printf("Report: %s  (%.0f s in all)\n", d.report, cli_seconds() - t0);
 	if (!verified)
@@ -1377,6 +1616,8 @@ out:
 	free(d.cases);
 	free(d.apr);
 	free(d.reviews);
+	free(d.stolen);
+	free(d.stolen_seen);
 	if (d.alerts != NULL)
 		fclose(d.alerts);
 	json_decref(d.alert_list);

@@ -2787,12 +2787,11 @@ api_handle(struct worker *w, h2o_req_t *req)
 	if (header_bytes(req) > q.s->cfg.header_max)
 		return fail_now(&q, 431, "headers_too_large", NULL, "request "
 		    "headers exceed %zu bytes", q.s->cfg.header_max);
-	if (q.m.def->id == R_LEAK_TRACE ?
-	    req->entity.len > q.s->cfg.trace_max :
-	    req->entity.len > q.s->cfg.body_max)
+	if (req->entity.len > (q.m.def->id == R_LEAK_TRACE ?
+	    config_trace_max(&q.s->cfg) : q.s->cfg.body_max))
 		return fail_now(&q, 413, "body_too_large", NULL, "the body "
 		    "exceeds %zu bytes", q.m.def->id == R_LEAK_TRACE ?
-		    q.s->cfg.trace_max : q.s->cfg.body_max);
+		    config_trace_max(&q.s->cfg) : q.s->cfg.body_max);
 	if (!q.m.param_ok)
 		return fail_now(&q, 404, "not_found", NULL, "no such %s",
 		    q.m.def->param == P_CUSTOMER ? "customer" :

@@ -11,7 +11,8 @@
  *     tls: { cert: /etc/vigil/cert.pem, key: /etc/vigil/key.pem }
  *     limits:
  *       body_bytes: 65536
- *       trace_bytes: 65536        # POST /v1/leaks/trace's file
+ *       trace_bytes: 1048576      # POST /v1/leaks/trace's file
+ *                                 # (default: body_bytes)
  *       header_bytes: 8192
  *       connections: 4096
  *       request_timeout: 10s
@@ -49,7 +50,7 @@ config_defaults(struct config *c)
 	snprintf(c->node, sizeof(c->node), "vigild");
 	c->log_requests = true;
 	c->body_max = 64 * 1024;
-	c->trace_max = 64 * 1024;	/* the memory bound stays the same */
+	c->trace_max = 0;		/* 0: limits.body_bytes (vigild.h) */
 	c->header_max = 8192;
 	c->conn_max = 4096;
 	c->request_timeout_ms = 10000;

@@ -272,8 +272,9 @@ http_start(struct server *s, char *err, size_t cap)
 	 * which bounds what unauthenticated clients can make vigild hold
 	 * to connections x (the larger of body_max and trace_max + 4 KiB):
 	 * a leaked file for POST /v1/leaks/trace is the only larger body. */
-	s->h2o.max_request_entity_size = (s->cfg.trace_max > s->cfg.body_max ?
-	    s->cfg.trace_max : s->cfg.body_max) + 4096;
+	s->h2o.max_request_entity_size = (config_trace_max(&s->cfg) >
+	    s->cfg.body_max ? config_trace_max(&s->cfg) : s->cfg.body_max) +
+	    4096;
 	s->h2o.http1.req_timeout = s->cfg.request_timeout_ms;
 	s->h2o.http1.upgrade_to_http2 = 0;
 	host = h2o_config_register_host(&s->h2o,

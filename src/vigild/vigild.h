@@ -48,7 +48,8 @@ struct config {
 	bool log_requests;
 	size_t body_max;			/* bytes */
 	size_t trace_max;			/* bytes of a leaked file
-						 * (POST /v1/leaks/trace) */
+						 * (POST /v1/leaks/trace);
+						 * 0: body_max */
 	size_t header_max;			/* bytes, all headers */
 	long conn_max;
 	uint64_t request_timeout_ms;		/* slow or idle clients */
@@ -66,6 +67,13 @@ struct config {
 	bool sim_clock;				/* simulations only: time
 						 * from X-Vigil-Sim-Time */
 };
+
+/* The largest leaked file POST /v1/leaks/trace takes. */
+static inline size_t
+config_trace_max(const struct config *c)
+{
+	return c->trace_max != 0 ? c->trace_max : c->body_max;
+}
 
 /* A loaded policy and the requests using it. */
 struct polref {

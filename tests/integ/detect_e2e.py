@@ -39,9 +39,7 @@ import re
 import shutil
 import sqlite3
 import sys
-import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vigild_e2e as E                                  # noqa: E402
@@ -923,27 +921,7 @@ class Detect:
 
 
 def main():
-    for b in (VIGIL, VIGILD):
-        if not os.access(b, os.X_OK):
-            bail("no %s (set VIGIL_BIN)" % b)
-    tmp = tempfile.mkdtemp(prefix="vigil-detect.")
-    t0 = time.monotonic()
-    try:
-        Detect(tmp).run()
-    except Exception:       # noqa: BLE001 - reported as a failure
-        ok(False, "the tests ran to the end", traceback.format_exc())
-        for d in E.DAEMONS:
-            diag("%s (tail):" % os.path.basename(d.log), d.text()[-1500:])
-    finally:
-        for d in E.DAEMONS:
-            d.kill()
-        if os.environ.get("VIGIL_KEEP_TMP") == "1":
-            diag("kept " + tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-    diag("%.1f s" % (time.monotonic() - t0))
-    out("1..%d" % E._n)
-    return 1 if E._fail else 0
+    return E.run_tap("vigil-detect.", Detect)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 # vault is made, vigild runs in simulation mode and stops cleanly, the
 # world's requests reach it (the exporter's daily file through POST
 # /v1/exports, audited row by row), the summary and the report are written, the
-# audit log verifies, the honeytokens are in the vault's set; and the
+# audit log verifies, the honeytokens are in the vault's set, the ring's loot
+# is traced back to its members (vigil trace, audited); and the
 # refusals: an existing directory, a missing policy, bad numbers.
 . "$(dirname "$0")/lib.sh"
 
@@ -17,8 +18,16 @@ has "$OUT" "Audit log: verified" "the audit log verified"
 like "$OUT" "would have run with no vigil" "and compares with no vigil"
 like "$OUT" '^Exports for the courier: 2 files, [1-9][0-9]+ rows \(customers and canaries\)' \
     "the exporter's file each working day, read to its end"
+like "$OUT" '^Leak tracing: [1-9][0-9]* of the ring.s stolen customers, found for sale \(week/leak.csv\), traced in [0-9.]+ s: [1-9][0-9]* principals named, [1-9][0-9]* of them keys the ring used \(of 5\), 0 innocent' \
+    "the ring's loot is traced: members named, no innocent"
+check "the trace's own report is written" test -s week/trace.html
+has "$(cat week/trace.html)" "inclusion proof" "with the evidence's proofs"
+n=$("$VIGIL" audit query week --chain cli --action leak.trace 2>/dev/null | wc -l)
+is "$n" 1 "the trace is audited"
 check "the report is written" test -s demo.html
 has "$(cat demo.html)" "<h2>Insiders</h2>" "with its insiders section"
+has "$(cat demo.html)" "trace.html" "and the trace's result, with a link to its evidence"
+lacks "$(cat demo.html)" "Not built yet" "nothing left unbuilt"
 check "vigild wrote its alerts file" test -e week/alerts.jsonl
 lacks "$(cat week/vigild.log)" '"level":"error"' "vigild logged no error"
 has "$(cat week/vigild.log)" "simulated clock" "vigild ran on the simulated clock"

@@ -145,6 +145,7 @@ ROUTE_NAMES = {
     ("POST", "/v1/alerts/{id}/ack"): "alert_ack",
     ("POST", "/v1/exports"): "export_create",
     ("GET", "/v1/exports/{id}"): "export_get",
+    ("POST", "/v1/leaks/trace"): "leak_trace",
 }
 # Routes open to every caller (or every authenticated one).
 UNPROTECTED = {"healthz", "metrics", "openapi", "audit_checkpoint"}
@@ -478,7 +479,7 @@ roles:
   security:
     actions: [lookup, view, reveal, case_open, case_assign, case_close,
               case_read, principal_read, principal_admin, audit_read,
-              alerts]
+              alerts, leak_trace]
     reveal:
       purposes:
         investigation: [name, phone, email, account_id, address]
@@ -566,6 +567,34 @@ def clear_values(c):
 
 # -----------------------------------------------------------------------------
 # The tests
+
+def run_tap(prefix, suite):
+    """Runs suite(tmp).run() in a fresh temporary directory as one TAP
+    stream: an exception is a failure with the daemons' log tails,
+    daemons are killed and the directory removed at the end (kept with
+    VIGIL_KEEP_TMP=1); returns the exit status."""
+    for b in (VIGIL, VIGILD):
+        if not os.access(b, os.X_OK):
+            bail("no %s (set VIGIL_BIN)" % b)
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    t0 = time.monotonic()
+    try:
+        suite(tmp).run()
+    except Exception:       # noqa: BLE001 - reported as a failure
+        ok(False, "the tests ran to the end", traceback.format_exc())
+        for d in DAEMONS:
+            diag("%s (tail):" % os.path.basename(d.log), d.text()[-1500:])
+    finally:
+        for d in DAEMONS:
+            d.kill()
+        if os.environ.get("VIGIL_KEEP_TMP") == "1":
+            diag("kept " + tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    diag("%.1f s" % (time.monotonic() - t0))
+    out("1..%d" % _n)
+    return 1 if _fail else 0
+
 
 def main():
     try:
@@ -775,6 +804,7 @@ class Suite:
         self.audit_routes()
         self.alert_routes()
         self.exports()
+        self.leak_trace()
         self.metrics_d1()
         self.reload()
         self.concurrency()
@@ -1940,6 +1970,27 @@ class Suite:
         r = c.req("GET", "/v1/principals/ag_honey", key=self.k("sec1"))
         is_((r.json or {}).get("containment"), {"level": "none"},
             "with detect: none, nobody is contained")
+
+    def leak_trace(self):
+        """POST /v1/leaks/trace: the security role's report; an agent's
+        403 (tests/integ/trace_e2e.py has the rest)."""
+        body = "phone,name\n" + "".join(
+            "%s,%s\n" % (r["phone"], r["name"]) for r in self.rows[:2])
+        ct = {"Content-Type": "text/csv"}
+        r = self.c.req("POST", "/v1/leaks/trace", body.encode(),
+                       key=self.k("sec1"), ctype=None, headers=ct)
+        rep = r.json if r.status == 200 and isinstance(r.json, dict) else {}
+        ok(rep.get("format") == "vigil-trace-1" and rep.get("matched") == 2
+           and rep.get("file", {}).get("rows") == 2,
+           "POST /v1/leaks/trace as security: the report, 2 rows matched",
+           r.show())
+        text = r.text()
+        ok(all(x["name"] not in text and x["phone"] not in text
+               for x in self.rows[:2]), "the report repeats no value")
+        err_is(self.c.req("POST", "/v1/leaks/trace", body.encode(),
+                          key=self.k("ag1"), ctype=None, headers=ct), 403,
+               "role_not_allowed", "an agent may not trace: 403 "
+               "role_not_allowed")
 
     def exports(self):
         """POST /v1/exports and GET /v1/exports/{id}: the file, its

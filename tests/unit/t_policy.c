@@ -278,8 +278,8 @@ test_parse_errors(void)
 	    "p.yaml:4:23: roles.agent.actions: unknown action \"reveel\" "
 	    "(expected lookup, view, reveal, customer_create, case_open, "
 	    "case_self_open, case_assign, case_close, case_read, approve, "
-	    "principal_read, principal_admin, audit_read, alerts or "
-	    "export)");
+	    "principal_read, principal_admin, audit_read, alerts, export or "
+	    "leak_trace)");
 	CHECK_ERROR("action twice", HEAD "    actions:\n      - view\n"
 	    "      - view\n",
 	    "p.yaml:6:9: roles.agent.actions: action \"view\" listed twice");
