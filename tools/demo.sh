@@ -156,5 +156,6 @@ mkdir -p "$ROOT/reports"
 
 step "Done"
 echo "The tour's vault is in $DEMO/vault, the week's in $DEMO/week; the"
-echo "report is reports/demo.html.  Leak tracing comes next (issue 7)."
+echo "report is reports/demo.html; the trace of the ring's loot, with its"
+echo "evidence, is $DEMO/week/trace.html."
 
