@@ -29,7 +29,8 @@
 struct hit {
 	unsigned char id[VG_IDBYTES];
 	uint32_t types;
-	uint64_t line;
+	uint32_t rows;		/* rows merged into this one */
+	uint64_t line;		/* the first */
 };
 
 struct run {
@@ -76,22 +77,52 @@ hit_fn(void *ctx, enum vg_ftype t, const char *canon, size_t len)
 	return rc;
 }
 
+static int cmp_hit(const void *a, const void *b);
+
+/* Sorts the matched rows and merges each customer's into its first: the
+ * array then holds one entry per distinct customer. */
+static void
+merge_hits(struct run *r)
+{
+	size_t i, j = 0;
+
+	qsort(r->hit, r->nhit, sizeof(*r->hit), cmp_hit);
+	for (i = 0; i < r->nhit; i++) {
+		if (j > 0 && memcmp(r->hit[j - 1].id, r->hit[i].id,
+		    VG_IDBYTES) == 0) {
+			r->hit[j - 1].types |= r->hit[i].types;
+			r->hit[j - 1].rows += r->hit[i].rows;
+			continue;
+		}
+		r->hit[j++] = r->hit[i];
+	}
+	r->nhit = j;
+}
+
 static int
 add_hit(struct run *r, const unsigned char *id, uint32_t types,
     uint64_t line)
 {
 	if (r->nhit == r->caphit) {
-		size_t cap = r->caphit != 0 ? r->caphit * 2 : 4096;
-		struct hit *p = realloc(r->hit, cap * sizeof(*p));
+		/* Memory follows the distinct customers, not the rows: a
+		 * full array is merged, and grows only if that freed too
+		 * little. */
+		if (r->caphit >= 65536)
+			merge_hits(r);
+		if (r->caphit == 0 || r->nhit > r->caphit / 2) {
+			size_t cap = r->caphit != 0 ? r->caphit * 2 : 4096;
+			struct hit *p = realloc(r->hit, cap * sizeof(*p));
 
-		if (p == NULL)
-			return VG_ENOMEM;
-		r->hit = p;
-		r->caphit = cap;
+			if (p == NULL)
+				return VG_ENOMEM;
+			r->hit = p;
+			r->caphit = cap;
+		}
 	}
 	memcpy(r->hit[r->nhit].id, id, VG_IDBYTES);
 	r->hit[r->nhit].types = types;
 	r->hit[r->nhit].line = line;
+	r->hit[r->nhit].rows = 1;
 	r->nhit++;
 	return 0;
 }
@@ -177,43 +208,39 @@ static int
 leak_customers(struct run *r, uint64_t *distinct)
 {
 	struct vg_record *rec = vg_record_new();
-	size_t i, j;
+	size_t i;
 	int region = r->schema->region, rc = 0;
 
 	if (rec == NULL)
 		return VG_ENOMEM;
-	qsort(r->hit, r->nhit, sizeof(*r->hit), cmp_hit);
-	*distinct = 0;
-	for (i = 0; i < r->nhit && rc == 0; i = j) {
-		uint32_t types = 0;
+	merge_hits(r);
+	*distinct = r->nhit;
+	for (i = 0; i < r->nhit && rc == 0; i++) {
+		const struct hit *h = &r->hit[i];
 		bool honey;
 
-		for (j = i; j < r->nhit && memcmp(r->hit[j].id, r->hit[i].id,
-		    VG_IDBYTES) == 0; j++)
-			types |= r->hit[j].types;
-		(*distinct)++;
 		rec->region[0] = '\0';
-		if (region >= 0 && (rc = vg_vault_get(r->v, r->hit[i].id,
+		if (region >= 0 && (rc = vg_vault_get(r->v, h->id,
 		    UINT32_C(1) << region, VG_VIEW_MASKED, rec)) != 0)
 			break;
 		honey = vg_honey_contains((const unsigned char (*)[
-		    VG_IDBYTES])r->honey, r->nhoney, r->hit[i].id);
+		    VG_IDBYTES])r->honey, r->nhoney, h->id);
 		if (honey) {
 			char idtext[VG_ID_STRLEN];
 
-			r->honey_rows += j - i;
-			vg_id_format(idtext, r->hit[i].id);
+			r->honey_rows += h->rows;
+			vg_id_format(idtext, h->id);
 			if (json_array_size(r->honey_hits) < HITS_LISTED &&
 			    json_array_append_new(r->honey_hits, json_pack(
-			    "{s:I,s:s,s:I}", "line",
-			    (json_int_t)r->hit[i].line, "customer", idtext,
-			    "rows", (json_int_t)(j - i))) != 0)
+			    "{s:I,s:s,s:I}", "line", (json_int_t)h->line,
+			    "customer", idtext, "rows",
+			    (json_int_t)h->rows)) != 0)
 				rc = VG_ENOMEM;
 		}
 		if (rc == 0)
-			rc = vg_trace_watch(r->tr, r->hit[i].id);
+			rc = vg_trace_watch(r->tr, h->id);
 		if (rc == 0)
-			rc = vg_trace_leak_add(r->tr, r->hit[i].id, types,
+			rc = vg_trace_leak_add(r->tr, h->id, h->types,
 			    rec->region, honey);
 	}
 	vg_record_free(rec);
@@ -532,6 +559,9 @@ report(struct run *r, const struct vg_leak_layout *lay,
 	    "principals_tested", (json_int_t)res->principals_tested,
 	    "named", (json_int_t)res->nnamed,
 	    "alpha", res->alpha, "wording", wording);
+	if (o != NULL)
+		json_object_set_new(o, "volumes_exact",
+		    json_boolean(res->volumes_exact));
 	return o;
 fail:
 	json_decref(la);

@@ -24,6 +24,10 @@
 #include "textbuf.h"
 
 #define NONE UINT32_MAX
+/* Principal-customer pairs counted exactly (1 GiB of table); past it,
+ * a reveal of a pair not seen yet... or seen is counted again: an upper
+ * bound of each access volume, so the test only grows more cautious. */
+#define PAIRS_MAX (UINT64_C(1) << 26)
 
 struct stratum {
 	char region[8];
@@ -120,6 +124,7 @@ struct vg_trace {
 
 	uint64_t *pairs;	/* 0: empty */
 	uint64_t npairs, pmask;
+	bool pairs_full;	/* past PAIRS_MAX: volumes are upper bounds */
 
 	struct cust *c;
 	uint32_t nc, capc;
@@ -335,6 +340,16 @@ pair_add(struct vg_trace *t, uint32_t holder, const unsigned char *id)
 	uint64_t key = mix64(id_hash(id) + 0x9e3779b97f4a7c15ull *
 	    ((uint64_t)holder + 1)) | 1, k;
 
+	if (t->npairs >= PAIRS_MAX) {
+		k = key & t->pmask;
+		while (t->pairs[k] != 0) {
+			if (t->pairs[k] == key)
+				return 0;
+			k = (k + 1) & t->pmask;
+		}
+		t->pairs_full = true;
+		return 1;
+	}
 	if ((t->npairs + 1) * 2 > t->pmask + 1) {
 		uint64_t slots = (t->pmask + 1) * 2, i;
 		uint64_t *m = calloc(slots, sizeof(*m));
@@ -794,13 +809,11 @@ vg_poisson_log10_tail(uint64_t x, double lambda)
 /* Chance that principal h holds a customer of group g: a draw of its
  * g->n revealers, never below the uniform chance in its region. */
 static double
-q_of(const struct vg_trace *t, const struct holder *h, uint32_t d,
-    const struct group *g)
+q_of(const struct vg_trace *t, uint32_t d, const struct group *g)
 {
 	const struct stratum *st = &t->strata[g->s];
 	double q = 0, u = 0;
 
-	(void)h;
 	if (st->D > 0)
 		q = (double)g->n * (double)d / (double)st->D;
 	if (st->M > 0)
@@ -824,7 +837,7 @@ lambda_of(const struct vg_trace *t, uint32_t h)
 		for (j = st->g0; j < st->g1; j++)
 			if (t->g[j].cnt > 0)
 				lam += (double)t->g[j].cnt *
-				    q_of(t, hh, hh->d[i].n, &t->g[j]);
+				    q_of(t, hh->d[i].n, &t->g[j]);
 	}
 	return lam;
 }
@@ -1345,6 +1358,7 @@ vg_trace_compute(struct vg_trace *t, const struct vg_trace_result **res)
 	if ((rc = build_suspects(t)) != 0)
 		goto fail;
 	t->res.alpha = t->o.alpha;
+	t->res.volumes_exact = !t->pairs_full;
 	t->res.leaked = t->nl;
 	t->res.canary_hits = t->canary_rows;
 	t->res.exports = t->exp;

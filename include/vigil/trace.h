@@ -169,6 +169,10 @@ struct vg_trace_result {
 	uint64_t explained;		/* leaked customers held by the
 					 * named principals */
 	double alpha;
+	bool volumes_exact;		/* false: the log held more than 2^26
+					 * principal-customer pairs, and
+					 * access volumes past them are upper
+					 * bounds (p-values only larger) */
 	size_t nsuspects;		/* principals with an overlap, by
 					 * significance (named first) */
 	const struct vg_trace_suspect *suspects;

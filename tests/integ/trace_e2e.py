@@ -311,6 +311,17 @@ class Trace:
         rep = json.loads(self.trace(path, "--json").stdout)
         is_((rep["matched"], rep["named"]), (60, 0),
             "60 customers of everyone's cases (a CRM leak) name nobody")
+        ok(rep.get("volumes_exact") is True, "access volumes are exact")
+        # 70,000 rows of 200 customers: kept once each, whatever the rows.
+        path = os.path.join(self.t, "repeats.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("phone\n")
+            for i in range(70000):
+                f.write("%s\n" % self.real[i % 200]["phone"])
+        rep = json.loads(self.trace(path, "--json", "--no-proofs").stdout)
+        is_((rep["file"]["rows"], rep["matched"], rep["customers"]),
+            (70000, 70000, 200), "70,000 rows of 200 customers: 200 "
+            "customers, every row counted")
         ok(len(rep["suspects"]) >= 6, "... though the agents who served "
            "them are listed with their overlaps")
 
