@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "vigil/crypto.h"
 #include "vigil/leak.h"
 
 #include "leak_int.h"
@@ -932,9 +933,13 @@ parse_columns(const char *spec, enum vg_ftype *types, char *err,
 		else if (strcmp(tok, "account") == 0 ||
 		    strcmp(tok, "account_id") == 0)
 			types[n] = VG_FT_ACCOUNT;
+		else if (strcmp(tok, "pseudonym") == 0 ||
+		    strcmp(tok, "psn") == 0)
+			types[n] = VG_LEAK_PSEUDONYM;
 		else {
 			errf(err, errcap, "columns: unknown type in position "
-			    "%zu (name, phone, email, account or -)", n + 1);
+			    "%zu (name, phone, email, account, pseudonym or -)",
+			    n + 1);
 			return VG_EINVAL;
 		}
 		used += types[n] != 0;
@@ -944,8 +949,8 @@ parse_columns(const char *spec, enum vg_ftype *types, char *err,
 		p = q + 1;
 	}
 	if (used == 0) {
-		errf(err, errcap, "columns: no column is a name, phone, email "
-		    "or account");
+		errf(err, errcap, "columns: no column is a name, phone, email, "
+		    "account or pseudonym");
 		return VG_EINVAL;
 	}
 	return (int)n;
@@ -1011,6 +1016,54 @@ one_per_type(struct vg_leak *l, const struct cstat *st)
 }
 
 /*
+ * The canonical form of a pseudonym cell: "psn_" and 39 base32
+ * characters, in lower case, spaces around it trimmed.  Returns 0 with
+ * *n, or VG_EINVAL.
+ */
+static int
+psn_canon(const char *s, size_t len, char *out, size_t cap, size_t *n)
+{
+	unsigned char psn[VG_PSNBYTES];
+	size_t i;
+	int rc;
+
+	while (len > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len != VG_PSN_STRLEN - 1 || len >= cap)
+		return VG_EINVAL;
+	for (i = 0; i < len; i++)
+		out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+	out[len] = '\0';
+	rc = vg_psn_parse(psn, out);
+	sodium_memzero(psn, sizeof(psn));
+	if (rc != 0) {
+		out[0] = '\0';
+		return VG_EINVAL;
+	}
+	*n = len;
+	return 0;
+}
+
+/* Most of a column's sampled cells are pseudonyms. */
+static bool
+psn_column(struct vg_leak *l, size_t from, size_t c, const struct cstat *st)
+{
+	uint32_t good = 0;
+	size_t r, len, n;
+	const char *s;
+
+	for (r = from; r < l->nrows; r++)
+		if ((s = cell(l, r, c, &len)) != NULL && !blank(s, len) &&
+		    psn_canon(s, len, l->scratch, CANON_CAP, &n) == 0)
+			good++;
+	return st->sampled > 0 && 5 * (uint64_t)good >= 4 * st->sampled;
+}
+
+/*
  * Types one column that opts did not force, from its values, its header
  * word and the vault.  Returns 0 or the hit callback's error.
  */
@@ -1031,6 +1084,11 @@ type_column(struct vg_leak *l, const struct vg_leak_opts *o, size_t from,
 	col->how = "unused";
 	if (st->sampled == 0)
 		return 0;
+	if (psn_column(l, from, c, st)) {
+		col->type = VG_LEAK_PSEUDONYM;
+		col->how = "values";
+		return 0;
+	}
 	if ((t = by_values(st)) != 0) {
 		col->type = t;
 		col->how = kw == (int)t ? "header" : "values";
@@ -1410,7 +1468,9 @@ fill(struct vg_leak *l, struct vg_leak_row *row, uint64_t line,
 			continue;
 		}
 		v = &row->value[row->nvalues];
-		if (vg_normalize(col->type, f[c], len[c],
+		if (col->type == VG_LEAK_PSEUDONYM ? psn_canon(f[c], len[c],
+		    l->canon[row->nvalues], CANON_CAP, &n) != 0 :
+		    vg_normalize(col->type, f[c], len[c],
 		    l->canon[row->nvalues], CANON_CAP, &n, NULL) != 0) {
 			row->nbad++;
 			continue;

@@ -47,10 +47,21 @@ struct run {
 	/* Counts. */
 	uint64_t rows, matched, canary_rows, not_found, no_value, bad_only;
 	json_t *honey_hits, *canary_hits;
+	/* The consumers exports went to: whose pseudonyms a leak may hold. */
+	char (*consumer)[VG_EXPORT_NAME_MAX + 1];
+	size_t nconsumers;
+	struct vg_record *rec;		/* scratch, for customer_exists */
 	uint64_t honey_rows;
 	char *err;
 	size_t errcap;
 };
+
+/* The bit of a leaked value's type (a pseudonym is no field type). */
+static uint32_t
+type_bit(enum vg_ftype t)
+{
+	return t == VG_LEAK_PSEUDONYM ? VG_TRACE_PSEUDONYM : VG_TRACE_TYPE(t);
+}
 
 static const enum vg_ftype lookup_order[] = {
 	VG_FT_PHONE, VG_FT_EMAIL, VG_FT_ACCOUNT,
@@ -127,6 +138,33 @@ add_hit(struct run *r, const unsigned char *id, uint32_t types,
 	return 0;
 }
 
+/* 0 when id is a customer, VG_ENOTFOUND when not, or an error. */
+static int
+customer_exists(struct run *r, const unsigned char *id)
+{
+	if (r->rec == NULL && (r->rec = vg_record_new()) == NULL)
+		return VG_ENOMEM;
+	return vg_vault_get(r->v, id, r->schema->region >= 0 ?
+	    UINT32_C(1) << r->schema->region : 1, VG_VIEW_MASKED, r->rec);
+}
+
+/* A row that is a canary of export ex, found by field. */
+static int
+canary_row(struct run *r, const struct vg_leak_row *row, const char *ex,
+    const char *field)
+{
+	int rc;
+
+	r->canary_rows++;
+	if ((rc = vg_trace_leak_canary(r->tr, ex)) != 0)
+		return rc;
+	if (json_array_size(r->canary_hits) < HITS_LISTED &&
+	    json_array_append_new(r->canary_hits, json_pack("{s:I,s:s,s:s}",
+	    "line", (json_int_t)row->line, "export", ex, "field", field)) != 0)
+		return VG_ENOMEM;
+	return 0;
+}
+
 /* One row: a customer, a canary, or neither. */
 static int
 match_row(struct run *r, const struct vg_leak_row *row)
@@ -140,7 +178,7 @@ match_row(struct run *r, const struct vg_leak_row *row)
 	int rc, field;
 
 	for (i = 0; i < row->nvalues; i++)
-		types |= VG_TRACE_TYPE(row->value[i].type);
+		types |= type_bit(row->value[i].type);
 	for (k = 0; k < NLOOKUP; k++) {
 		if ((field = vg_schema_find_type(r->schema,
 		    lookup_order[k])) < 0)
@@ -162,6 +200,33 @@ match_row(struct run *r, const struct vg_leak_row *row)
 				return rc;
 		}
 	}
+	/* A pseudonym: a customer's for one of the consumers exported to. */
+	for (i = 0; i < row->nvalues; i++) {
+		const struct vg_leak_value *lv = &row->value[i];
+		unsigned char psn[VG_PSNBYTES], id[VG_IDBYTES];
+
+		if (lv->type != VG_LEAK_PSEUDONYM ||
+		    vg_psn_parse(psn, lv->canon) != 0)
+			continue;
+		indexed = true;
+		for (k = 0; k < r->nconsumers; k++) {
+			rc = vg_vault_resolve(r->v, r->consumer[k], psn, id);
+			/* Made for this consumer; a canary's resolves to an
+			 * id that is nobody's. */
+			if (rc == 0 && (rc = customer_exists(r, id)) == 0) {
+				r->matched++;
+				return add_hit(r, id, types, row->line);
+			}
+			if (rc != VG_ECRYPTO && rc != VG_ENOTFOUND &&
+			    rc != VG_EINVAL)
+				return rc;
+			rc = vg_export_psn_find(r->v, r->consumer[k], psn, ex);
+			if (rc == 0)
+				return canary_row(r, row, ex, "pseudonym");
+			if (rc != VG_ENOTFOUND)
+				return rc;
+		}
+	}
 	/* Nobody's: one of an export's canaries? */
 	for (i = 0; i < row->nvalues; i++) {
 		const struct vg_leak_value *lv = &row->value[i];
@@ -173,15 +238,7 @@ match_row(struct run *r, const struct vg_leak_row *row)
 			continue;
 		if (rc != 0)
 			return rc;
-		r->canary_rows++;
-		if ((rc = vg_trace_leak_canary(r->tr, ex)) != 0)
-			return rc;
-		if (json_array_size(r->canary_hits) < HITS_LISTED &&
-		    json_array_append_new(r->canary_hits, json_pack(
-		    "{s:I,s:s,s:s}", "line", (json_int_t)row->line, "export",
-		    ex, "field", r->schema->field[field].name)) != 0)
-			return VG_ENOMEM;
-		return 0;
+		return canary_row(r, row, ex, r->schema->field[field].name);
 	}
 	if (indexed)
 		r->not_found++;
@@ -245,6 +302,28 @@ leak_customers(struct run *r, uint64_t *distinct)
 	}
 	vg_record_free(rec);
 	return rc;
+}
+
+/* Adds an export's consumer to the list, once (at most 1,024). */
+static int
+consumer_cb(void *ctx, const struct vg_export_info *e)
+{
+	struct run *r = ctx;
+	size_t i;
+	void *p;
+
+	for (i = 0; i < r->nconsumers; i++)
+		if (strcmp(r->consumer[i], e->consumer) == 0)
+			return 0;
+	if (r->nconsumers == 1024)
+		return 0;
+	if ((p = realloc(r->consumer, (r->nconsumers + 1) *
+	    sizeof(*r->consumer))) == NULL)
+		return VG_ENOMEM;
+	r->consumer = p;
+	snprintf(r->consumer[r->nconsumers++], sizeof(r->consumer[0]), "%s",
+	    e->consumer);
+	return 0;
 }
 
 static int
@@ -314,6 +393,8 @@ types_json(uint32_t types)
 		if (types & VG_TRACE_TYPE(t))
 			json_array_append_new(a,
 			    json_string(vg_ftype_name((enum vg_ftype)t)));
+	if (a != NULL && (types & VG_TRACE_PSEUDONYM))
+		json_array_append_new(a, json_string("pseudonym"));
 	return a;
 }
 
@@ -376,6 +457,7 @@ layout_json(const struct vg_leak_layout *lay)
 		json_array_append_new(cols, json_pack(
 		    "{s:I,s:s,s:s,s:s,s:I,s:I,s:I}", "column",
 		    (json_int_t)(i + 1), "header", c->header, "type",
+		    c->type == VG_LEAK_PSEUDONYM ? "pseudonym" :
 		    c->type != 0 ? vg_ftype_name(c->type) : "unused", "how",
 		    c->how != NULL ? c->how : "", "sampled",
 		    (json_int_t)c->sampled, "parsed", (json_int_t)c->parsed,
@@ -617,7 +699,8 @@ vg_leak_trace(struct vg_vault *v, const char *vault_dir, vg_csv_read_fn read,
 	if ((rc = vg_trace_new(&to, &r.tr)) != 0)
 		goto out;
 	if ((rc = vg_honey_load(v, vault_dir, &r.honey, &r.nhoney, err,
-	    errcap)) != 0)
+	    errcap)) != 0 ||
+	    (rc = vg_export_list(v, 0, consumer_cb, &r)) != 0)
 		goto out;
 	lo = opt.leak;
 	lo.hit = hit_fn;
@@ -656,6 +739,8 @@ out:
 	vg_leak_free(lk);
 	vg_trace_free(r.tr);
 	vg_honey_free(r.honey);
+	free(r.consumer);
+	vg_record_free(r.rec);
 	if (r.hit != NULL)
 		sodium_memzero(r.hit, r.caphit * sizeof(*r.hit));
 	free(r.hit);

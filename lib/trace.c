@@ -454,7 +454,7 @@ vg_trace_new(const struct vg_trace_opts *o, struct vg_trace **out)
 	if (t->o.types == 0)
 		t->o.types = VG_TRACE_TYPE(VG_FT_NAME) |
 		    VG_TRACE_TYPE(VG_FT_PHONE) | VG_TRACE_TYPE(VG_FT_EMAIL) |
-		    VG_TRACE_TYPE(VG_FT_ACCOUNT);
+		    VG_TRACE_TYPE(VG_FT_ACCOUNT) | VG_TRACE_PSEUDONYM;
 	if (!(t->o.alpha > 0 && t->o.alpha < 1))
 		t->o.alpha = 0.001;
 	if (t->o.ring_max == 0)
@@ -618,7 +618,9 @@ vg_trace_feed(struct vg_trace *t, const struct vg_audit_record *rec)
 	if ((!is_row && strcmp(rec->action, "reveal") != 0) ||
 	    !rec->has_customer)
 		return 0;
-	if ((types = types_of(t, rec->fields) & t->o.types) == 0)
+	/* An export row gives the consumer its pseudonym too. */
+	types = types_of(t, rec->fields) | (is_row ? VG_TRACE_PSEUDONYM : 0);
+	if ((types &= t->o.types) == 0)
 		return 0;
 	if (is_row) {
 		if (!detail_get(rec->detail, "export", name, sizeof(name)))

@@ -33,10 +33,18 @@
 #define VG_LEAK_SNIFF_ROWS 200	/* rows sampled to decide the layout */
 #define VG_LEAK_HEADER_MAX 64	/* bytes of a header cell kept */
 
+/*
+ * A column of consumer-scoped pseudonyms ("psn_" and 39 base32
+ * characters, vigil/crypto.h): what a pseudonymised export holds.  Not a
+ * field type of the schema: its canonical form is the lower-case text.
+ */
+#define VG_LEAK_PSEUDONYM ((enum vg_ftype)32)
+
 /* What a column holds, as decided. */
 struct vg_leak_column {
-	enum vg_ftype type;	/* VG_FT_NAME, PHONE, EMAIL, ACCOUNT, or
-				 * 0: not used (junk, ids, dates...) */
+	enum vg_ftype type;	/* VG_FT_NAME, PHONE, EMAIL, ACCOUNT,
+				 * VG_LEAK_PSEUDONYM, or 0: not used
+				 * (junk, ids, dates...) */
 	char header[VG_LEAK_HEADER_MAX + 1];	/* the header cell, printable
 				 * ASCII or UTF-8, cut at a character
 				 * boundary ("" when there is no header) */
@@ -71,7 +79,8 @@ struct vg_leak_opts {
 	char delimiter;		/* 0: sniff */
 	int header;		/* -1: sniff, 0: none, 1: the first row */
 	/* NULL, or the column types in order, comma-separated: "phone,-,name"
-	 * ("-" or "junk" for an unused column); overrides sniffing. */
+	 * ("-" or "junk" for an unused column; "pseudonym" for psn_...);
+	 * overrides sniffing. */
 	const char *columns;
 };
 

@@ -56,15 +56,19 @@
 #define VG_TRACE_HOLDERS_MAX 1000000	/* principals and exports */
 #define VG_TRACE_EVIDENCE_MAX 1000	/* audit entries per suspect */
 
-/* Field types as a bit set: bit t is enum vg_ftype t. */
+/* Field types as a bit set: bit t is enum vg_ftype t; the top bit is a
+ * consumer-scoped pseudonym, which every export row gives its consumer
+ * (a leak of a pseudonymised export holds nothing else). */
 #define VG_TRACE_TYPE(t) (UINT32_C(1) << (t))
+#define VG_TRACE_PSEUDONYM (UINT32_C(1) << 31)
 
 struct vg_trace_opts {
 	const struct vg_schema *schema;	/* field names of audit entries;
 					 * NULL: the default schema */
 	uint32_t types;			/* field types of interest: reveals
 					 * of other fields are ignored
-					 * [0: name, phone, e-mail, account] */
+					 * [0: name, phone, e-mail, account,
+					 * pseudonym] */
 	int64_t from_ns, to_ns;		/* accesses in [from, to) count
 					 * [0: no bound] */
 	bool all_customers;		/* keep every customer's accesses

@@ -287,6 +287,7 @@ const struct vg_cmd vg_cmds[] = {
 	  "any subset and order of name, phone, e-mail and account id, with or\n"
 	  "without a header, commas, tabs, semicolons or bars, dirty values.\n"
 	  "The layout is sniffed and reported (--columns phone,-,name,...,\n"
+	  "with pseudonym for a pseudonymised export's psn_ column,\n"
 	  "--delimiter and --header force it).  Rows are matched to customers\n"
 	  "through the blind indexes, else to exports' canary records, and\n"
 	  "honeytokens are marked.  Then the whole audit log is read (--from\n"

@@ -327,9 +327,10 @@ class Trace:
 
     # --- c. exports -------------------------------------------------------------
 
-    def export(self, recipient, limit, fields, region=None):
-        body = {"consumer": "courier", "recipient": recipient,
-                "purpose": "delivery", "fields": fields, "limit": limit}
+    def export(self, recipient, limit, fields, region=None,
+               consumer="courier", purpose="delivery"):
+        body = {"consumer": consumer, "recipient": recipient,
+                "purpose": purpose, "fields": fields, "limit": limit}
         if region:
             body["region"] = region
         r = self.c.req("POST", "/v1/exports", body, key=self.k("mkt1"))
@@ -386,6 +387,31 @@ class Trace:
              top.get("id"), top.get("canary_hits"), top.get("named")),
             (1, [3], b, 1, True), "three rows, one a canary: the canary "
             "names its export, by line")
+        # A pseudonymised export (masked fields, the vendor's pseudonyms):
+        # 30 of its rows, upper-cased, are still traced, through the
+        # pseudonyms and the canaries' pseudonyms.
+        d, hd, rd = self.export("dm-agency", 300, ["name", "phone"],
+                                consumer="dm-vendor", purpose="marketing")
+        ok(all("*" in x[hd.index("phone")] for x in rd),
+           "the dm-vendor export is masked (pseudonymised only)")
+        sample = random.Random(12).sample(rd, 30)
+        path = os.path.join(self.t, "psn-leak.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("id,name,phone\n")
+            for x in sample:
+                f.write("%s,%s,%s\n" % (x[0].upper(), x[hd.index("name")],
+                                        x[hd.index("phone")]))
+        rep = json.loads(self.trace(path, "--json", "--no-proofs").stdout)
+        cols = [c["type"] for c in rep["file"]["layout"]["columns"]]
+        top = rep["exports"][0] if rep["exports"] else {}
+        ok(cols[0] == "pseudonym" and rep["matched"] + rep["canary_rows"]
+           == 30 and top.get("id") == d and top.get("named") and
+           top.get("recipient") == "dm-agency",
+           "30 rows of a pseudonymised export name it through its "
+           "pseudonyms (%d customers, %d canaries)" % (rep["matched"],
+                                                       rep["canary_rows"]),
+           json.dumps({k: rep[k] for k in ("matched", "canary_rows",
+                                             "exports", "file")})[:1500])
 
     # --- d. over HTTP -----------------------------------------------------------
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "vigil/gen.h"
+#include "vigil/crypto.h"
 #include "vigil/leak.h"
 #include "vigil/normalize.h"
 
@@ -942,6 +943,64 @@ struct stream {
 };
 
 /* Resident set size now, in bytes (Linux), or -1. */
+/* A pseudonymised export's leak: a column of psn_ tokens (any case)
+ * beside masked values; the canonical form is lower case. */
+static void
+test_pseudonyms(void)
+{
+	struct vg_leak_opts o = { NULL, NULL, 0, -1, NULL };
+	unsigned char psn[VG_PSNBYTES];
+	char text[8192], p[VG_PSN_STRLEN], want[VG_PSN_STRLEN];
+	struct vg_leak_row row;
+	struct vg_leak *l = NULL;
+	struct mem m;
+	size_t n = 0, i, good = 0;
+	int rc;
+
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "id,name\n");
+	for (i = 0; i < 30; i++) {
+		memset(psn, (int)i + 1, sizeof(psn));
+		vg_psn_format(p, psn);
+		if (i % 2)
+			for (size_t k = 0; p[k] != '\0'; k++)
+				if (p[k] >= 'a' && p[k] <= 'z')
+					p[k] = (char)(p[k] - 32);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s,王**\n",
+		    p);
+	}
+	n += (size_t)snprintf(text + n, sizeof(text) - n,
+	    "psn_notone,王**\n");
+	memset(&m, 0, sizeof(m));
+	m.buf = text;
+	m.len = n;
+	m.chunk = 7;
+	rc = vg_leak_open(mem_read, &m, &o, &l, NULL, 0);
+	is_int(rc, 0, "pseudonyms: open");
+	if (rc != 0)
+		return;
+	ok(vg_leak_layout(l)->col[0].type == VG_LEAK_PSEUDONYM &&
+	    strcmp(vg_leak_layout(l)->col[0].how, "values") == 0,
+	    "pseudonyms: the column is sniffed as pseudonyms");
+	for (i = 0; (rc = vg_leak_next(l, &row)) == 1; i++) {
+		if (i < 30) {
+			memset(psn, (int)i + 1, sizeof(psn));
+			vg_psn_format(want, psn);
+			good += row.nvalues >= 1 &&
+			    row.value[0].type == VG_LEAK_PSEUDONYM &&
+			    strcmp(row.value[0].canon, want) == 0;
+		} else {
+			ok(row.nbad == 1, "pseudonyms: a malformed one is bad");
+		}
+	}
+	is_int(good, 30, "pseudonyms: every one canonical, lower case");
+	vg_leak_free(l);
+	o.columns = "psn,-";
+	m.pos = 0;
+	is_int(vg_leak_open(mem_read, &m, &o, &l, NULL, 0), 0,
+	    "pseudonyms: forced as psn");
+	vg_leak_free(l);
+}
+
 static long
 rss_now(void)
 {
@@ -1086,6 +1145,7 @@ main(void)
 	test_read_errors();
 	test_header_cells();
 	test_wide();
+	test_pseudonyms();
 	test_stream();
 	free(cust);
 	return done_testing();
