@@ -653,6 +653,30 @@ fail:
 	return NULL;
 }
 
+void
+vg_leak_trace_stamp(json_t *rep, const char *sha_hex, char *detail,
+    size_t cap)
+{
+	json_t *file = json_object_get(rep, "file");
+	const json_t *ex = json_object_get(rep, "exports");
+	size_t i, named = 0;
+
+	if (rep == NULL) {
+		snprintf(detail, cap, "file_sha256=%s", sha_hex);
+		return;
+	}
+	json_object_set_new(file, "sha256", json_string(sha_hex));
+	for (i = 0; i < json_array_size(ex); i++)
+		named += json_is_true(json_object_get(json_array_get(ex, i),
+		    "named"));
+	snprintf(detail, cap, "file_sha256=%s,rows=%lld,matched=%lld,"
+	    "named=%lld,exports_named=%zu", sha_hex,
+	    (long long)json_integer_value(json_object_get(file, "rows")),
+	    (long long)json_integer_value(json_object_get(rep, "matched")),
+	    (long long)json_integer_value(json_object_get(rep, "named")),
+	    named);
+}
+
 int
 vg_leak_trace(struct vg_vault *v, const char *vault_dir, vg_csv_read_fn read,
     void *ctx, const struct vg_leak_trace_opts *o,

@@ -241,4 +241,13 @@ VG_MUST_CHECK int vg_leak_trace(struct vg_vault *v, const char *vault_dir,
     vg_leak_trace_progress_fn progress, void *pctx, struct json_t **out,
     char *err, size_t errcap);
 
+/*
+ * Stamps report rep (NULL: a trace that failed) with the file's SHA-256
+ * (sha_hex, 64 hex digits) and writes the detail of its `leak.trace`
+ * audit entry into detail (capacity cap): "file_sha256=H,rows=N,
+ * matched=M,named=K,exports_named=E", or "file_sha256=H" alone.
+ */
+void vg_leak_trace_stamp(struct json_t *rep, const char *sha_hex,
+    char *detail, size_t cap);
+
 #endif

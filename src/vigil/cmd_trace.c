@@ -443,18 +443,10 @@ cmd_trace(int argc, char **argv, struct vg_cli *cli)
 	}
 	crypto_hash_sha256_final(&in.h, digest);
 	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
-	json_object_set_new(json_object_get(rep, "file"), "sha256",
-	    json_string(hex));
+	vg_leak_trace_stamp(rep, hex, detail, sizeof(detail));
 	/* Durable before anything is shown. */
 	if ((status = cli_audit_open(cli, dir, v, &a)) != EXIT_OK)
 		goto out;
-	snprintf(detail, sizeof(detail), "file_sha256=%s,rows=%lld,"
-	    "matched=%lld,named=%lld,exports_named=%zu", hex,
-	    (long long)json_integer_value(json_object_get(json_object_get(
-	    rep, "file"), "rows")),
-	    (long long)json_integer_value(json_object_get(rep, "matched")),
-	    (long long)json_integer_value(json_object_get(rep, "named")),
-	    json_array_size(json_object_get(rep, "exports")));
 	e.action = "leak.trace";
 	e.purpose = "investigation";
 	e.decision = "allow";

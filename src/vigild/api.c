@@ -2477,24 +2477,12 @@ trace_run(void *arg)
 	if (j->rc == 0)
 		j->rc = vg_leak_trace(v, j->dir, trace_read, j, NULL, NULL,
 		    NULL, &rep, j->err, sizeof(j->err));
-	if (j->rc == 0) {
-		json_object_set_new(json_object_get(rep, "file"), "sha256",
-		    json_string(hex));
-		snprintf(j->detail, sizeof(j->detail), "file_sha256=%s,"
-		    "rows=%lld,matched=%lld,named=%lld,exports_named=%zu", hex,
-		    (long long)json_integer_value(json_object_get(
-		    json_object_get(rep, "file"), "rows")),
-		    (long long)json_integer_value(json_object_get(rep,
-		    "matched")),
-		    (long long)json_integer_value(json_object_get(rep,
-		    "named")),
-		    json_array_size(json_object_get(rep, "exports")));
-		if ((j->report = json_dumps(rep, JSON_COMPACT)) == NULL) {
-			j->rc = VG_ENOMEM;
-			snprintf(j->err, sizeof(j->err), "out of memory");
-		}
-	} else {
-		snprintf(j->detail, sizeof(j->detail), "file_sha256=%s", hex);
+	vg_leak_trace_stamp(j->rc == 0 ? rep : NULL, hex, j->detail,
+	    sizeof(j->detail));
+	if (j->rc == 0 && (j->report = json_dumps(rep, JSON_COMPACT)) ==
+	    NULL) {
+		j->rc = VG_ENOMEM;
+		snprintf(j->err, sizeof(j->err), "out of memory");
 	}
 	json_decref(rep);
 	vg_vault_close(v);

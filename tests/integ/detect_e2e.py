@@ -227,23 +227,8 @@ class Detect:
         self.mole = "callco-ag1"        # touches a honeytoken
         self.harvester = "bpo-ag1"      # breaks glass in a loop
 
-        # etc/policy.yaml, with break-glass and reveal quotas an agent's
-        # loop does not reach: containment, not a quota, must stop it.
-        with open(os.path.join(ROOT, "etc", "policy.yaml"),
-                  encoding="utf-8") as f:
-            pol = f.read()
-        subs = (("quota: {day: 2, month: 10}",
-                 "quota: {day: 500, month: 5000}"),
-                ("reveals: {minute: 10, hour: 120, day: 600, month: 8000}",
-                 "reveals: {minute: 600, hour: 1200, day: 6000, "
-                 "month: 8000}"),
-                ("per_case: {day: 6}", "per_case: {day: 600}"))
-        for a, b in subs:
-            if pol.count(a) != 1:
-                bail("etc/policy.yaml changed: %r is not there once" % a)
-            pol = pol.replace(a, b)
         self.pol = os.path.join(self.t, "policy.yaml")
-        write(self.pol, pol)
+        E.generous_policy(self.pol)
         self.cfg = os.path.join(self.t, "vigild.yaml")
         write(self.cfg, "alerts:\n  file: %s\ndetect: {medium: step_up, "
               "high: suspend, critical: suspend}\n" % self.alerts_file)

@@ -522,6 +522,26 @@ consumers:
 """
 
 
+def generous_policy(path):
+    """Writes etc/policy.yaml to path with break-glass and reveal quotas
+    an agent's loop does not reach (so that what stops an insider in a
+    test is the detector or nothing, not a quota)."""
+    with open(os.path.join(ROOT, "etc", "policy.yaml"),
+              encoding="utf-8") as f:
+        pol = f.read()
+    subs = (("quota: {day: 2, month: 10}",
+             "quota: {day: 500, month: 5000}"),
+            ("reveals: {minute: 10, hour: 120, day: 600, month: 8000}",
+             "reveals: {minute: 600, hour: 1200, day: 6000, "
+             "month: 8000}"),
+            ("per_case: {day: 6}", "per_case: {day: 600}"))
+    for a, b in subs:
+        if pol.count(a) != 1:
+            bail("etc/policy.yaml changed: %r is not there once" % a)
+        pol = pol.replace(a, b)
+    write(path, pol)
+
+
 def policy_text(case_ttl="72h", billing=False, approval_ttl="15m"):
     return POLICY.format(CASE_TTL=case_ttl, APPROVAL_TTL=approval_ttl,
                          EXTRA_AGENT_PURPOSE=(
