@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/crypto.h"
 #include "vigil/leak.h"
 #include "vigil/normalize.h"
 
@@ -81,7 +82,7 @@ check_layout(const struct vg_leak_layout *y)
 		CHECK((c->type == 0) == (strcmp(c->how, "unused") == 0));
 		CHECK(c->type == 0 || c->type == VG_FT_NAME ||
 		    c->type == VG_FT_PHONE || c->type == VG_FT_EMAIL ||
-		    c->type == VG_FT_ACCOUNT);
+		    c->type == VG_FT_ACCOUNT || c->type == VG_LEAK_PSEUDONYM);
 		CHECK(strcmp(c->how, "vault") != 0);	/* no callback */
 		CHECK(c->hits == 0);
 		CHECK(c->parsed <= c->sampled);
@@ -118,6 +119,16 @@ check_row(const struct vg_leak_layout *y, const struct vg_leak_row *r)
 		CHECK(v->type == y->col[v->column].type);
 		CHECK(v->len > 0 && v->canon[v->len] == '\0');
 		CHECK(strlen(v->canon) == v->len);
+		if (v->type == VG_LEAK_PSEUDONYM) {
+			unsigned char psn[VG_PSNBYTES];
+			size_t k;
+
+			/* A pseudonym, in lower case. */
+			CHECK(vg_psn_parse(psn, v->canon) == 0);
+			for (k = 0; k < v->len; k++)
+				CHECK(v->canon[k] < 'A' || v->canon[k] > 'Z');
+			continue;
+		}
 		CHECK(vg_normalize(v->type, v->canon, v->len, back,
 		    sizeof(back), &n, NULL) == 0);
 		CHECK(n == v->len && memcmp(back, v->canon, n) == 0);

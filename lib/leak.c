@@ -1048,9 +1048,9 @@ psn_canon(const char *s, size_t len, char *out, size_t cap, size_t *n)
 	return 0;
 }
 
-/* Most of a column's sampled cells are pseudonyms. */
-static bool
-psn_column(struct vg_leak *l, size_t from, size_t c, const struct cstat *st)
+/* The sampled cells of column c that are pseudonyms. */
+static uint32_t
+psn_count(struct vg_leak *l, size_t from, size_t c)
 {
 	uint32_t good = 0;
 	size_t r, len, n;
@@ -1060,7 +1060,16 @@ psn_column(struct vg_leak *l, size_t from, size_t c, const struct cstat *st)
 		if ((s = cell(l, r, c, &len)) != NULL && !blank(s, len) &&
 		    psn_canon(s, len, l->scratch, CANON_CAP, &n) == 0)
 			good++;
-	return st->sampled > 0 && 5 * (uint64_t)good >= 4 * st->sampled;
+	sodium_memzero(l->scratch, sizeof(l->scratch));
+	return good;
+}
+
+/* Most of a column's sampled cells are pseudonyms. */
+static bool
+psn_column(struct vg_leak *l, size_t from, size_t c, const struct cstat *st)
+{
+	return st->sampled > 0 &&
+	    5 * (uint64_t)psn_count(l, from, c) >= 4 * (uint64_t)st->sampled;
 }
 
 /*
@@ -1232,6 +1241,17 @@ sniff_header(struct vg_leak *l, const uint8_t *masks, const int *kw,
 			count_column(l, masks, 1, c, &st);
 			t = by_values(&st);
 		}
+		if (t == VG_LEAK_PSEUDONYM) {
+			const char *s;
+			size_t len, n;
+
+			if ((s = cell(l, 0, c, &len)) != NULL &&
+			    psn_canon(s, len, l->scratch, CANON_CAP, &n) == 0)
+				pass++;
+			else
+				fail++;
+			continue;
+		}
 		b = look_bit(t);
 		if (t == 0)
 			continue;
@@ -1320,7 +1340,9 @@ sniff_layout(struct vg_leak *l, const struct vg_leak_opts *o,
 	}
 	for (c = 0; c < l->lay.ncolumns; c++) {
 		col = &l->lay.col[c];
-		col->parsed = col->type != 0 ?
+		/* A pseudonym is no field type: no mask bit, no vault. */
+		col->parsed = col->type == VG_LEAK_PSEUDONYM ?
+		    psn_count(l, from, c) : col->type != 0 ?
 		    nbits(&st[c], norm_bit(col->type)) : 0;
 	}
 	if (nforced == 0)
@@ -1332,8 +1354,9 @@ sniff_layout(struct vg_leak *l, const struct vg_leak_opts *o,
 			continue;
 		}
 		used++;
-		if (o->hit != NULL && (rc = count_hits(l, o, from, c,
-		    col->type, &st[c], &col->hits)) != 0) {
+		if (o->hit != NULL && col->type != VG_LEAK_PSEUDONYM &&
+		    (rc = count_hits(l, o, from, c, col->type, &st[c],
+		    &col->hits)) != 0) {
 			errf(err, errcap, "hit callback failed on column %zu",
 			    c + 1);
 			goto out;

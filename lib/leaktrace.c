@@ -97,6 +97,8 @@ merge_hits(struct run *r)
 {
 	size_t i, j = 0;
 
+	if (r->nhit == 0)
+		return;		/* r->hit may be NULL: nothing to sort */
 	qsort(r->hit, r->nhit, sizeof(*r->hit), cmp_hit);
 	for (i = 0; i < r->nhit; i++) {
 		if (j > 0 && memcmp(r->hit[j - 1].id, r->hit[i].id,

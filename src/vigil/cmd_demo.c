@@ -1010,6 +1010,9 @@ write_leak(struct demo *d, const char *path)
 	size_t n = d->nstolen, i;
 	FILE *fp;
 
+	if (n == 0)
+		return 0;	/* d->stolen may be NULL */
+
 	/* A deterministic sample, then in index order (the generator
 	 * regenerates customers fastest in increasing order). */
 	for (i = 0; i < n && i < LEAK_ROWS; i++) {

@@ -446,6 +446,13 @@ class Trace:
     # --- e. bad input ----------------------------------------------------------
 
     def bad_input(self):
+        nobody = os.path.join(self.t, "nobody.csv")
+        write(nobody, "phone\n13900000001\n13900000002\n")
+        p = self.trace(nobody, "--json", check=False)
+        rep = json.loads(p.stdout) if p.returncode == 0 else {}
+        is_((p.returncode, rep.get("matched"), rep.get("unmatched"),
+             rep.get("suspects")), (0, 0, 2, []),
+            "a file of nobody's customers: a report that names nobody")
         p = self.trace(os.path.join(self.t, "nope.csv"), check=False)
         ok(p.returncode == 2 and "nope.csv" in p.stderr,
            "a missing file: exit 2, named", p.stderr)
