@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vigil/contain.h"
+#include "mix.h"
 #include "textbuf.h"
 
 struct pslot {
@@ -24,18 +25,6 @@ struct vg_contain_map {
 	char (*acted)[VG_ALERT_ID_MAX];	/* "" free */
 	size_t acap, an;
 };
-
-static uint64_t
-hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
 
 int
 vg_contain_new(struct vg_contain_map **out)
@@ -75,7 +64,7 @@ vg_contain_free(struct vg_contain_map *m)
 static struct pslot *
 pfind(struct pslot *p, size_t cap, const char *id)
 {
-	size_t j = hash(id) & (cap - 1);
+	size_t j = str_hash(id) & (cap - 1);
 
 	while (p[j].id[0] != '\0' && strcmp(p[j].id, id) != 0)
 		j = (j + 1) & (cap - 1);
@@ -85,7 +74,7 @@ pfind(struct pslot *p, size_t cap, const char *id)
 static char *
 afind(char (*a)[VG_ALERT_ID_MAX], size_t cap, const char *id)
 {
-	size_t j = hash(id) & (cap - 1);
+	size_t j = str_hash(id) & (cap - 1);
 
 	while (a[j][0] != '\0' && strcmp(a[j], id) != 0)
 		j = (j + 1) & (cap - 1);

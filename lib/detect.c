@@ -19,6 +19,7 @@
 
 #include "vigil/detect.h"
 #include "vigil/shift.h"
+#include "mix.h"
 #include "textbuf.h"
 
 /* What is counted.  Each is a number of entries, except F_CUST (distinct

@@ -25,6 +25,7 @@
 #include "vigil/region.h"
 
 #include "gen_data.h"
+#include "mix.h"
 
 /* The first 31 entries of vg_provinces[] are the mainland. */
 #define NMAINLAND	31
@@ -198,27 +199,7 @@ sb_num(struct sb *b, uint64_t v, int width)
 	sb_putn(b, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
-static uint64_t
-splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
 
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* The MurmurHash3 finaliser: a bijective 64-bit mixer. */
-static uint64_t
-fmix64(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	k *= 0xc4ceb9fe1a85ec53ULL;
-	k ^= k >> 33;
-	return k;
-}
 
 static uint64_t
 rotl(uint64_t x, int k)

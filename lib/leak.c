@@ -1374,13 +1374,18 @@ out:
 	return rc;
 }
 
+void
+vg_leak_opts_default(struct vg_leak_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->header = -1;
+}
+
 int
 vg_leak_open(vg_csv_read_fn readfn, void *ctx, const struct vg_leak_opts *o,
     struct vg_leak **out, char *err, size_t errcap)
 {
-	static const struct vg_leak_opts defaults = {
-		NULL, NULL, 0, -1, NULL
-	};
+	struct vg_leak_opts defaults;
 	enum vg_ftype forced[VG_LEAK_COLS_MAX];
 	struct vg_leak *l = NULL;
 	uint64_t line;
@@ -1394,8 +1399,10 @@ vg_leak_open(vg_csv_read_fn readfn, void *ctx, const struct vg_leak_opts *o,
 		errf(err, errcap, "no input to read");
 		return VG_EINVAL;
 	}
-	if (o == NULL)
+	if (o == NULL) {
+		vg_leak_opts_default(&defaults);
 		o = &defaults;
+	}
 	if (o->header < -1 || o->header > 1) {
 		errf(err, errcap, "header must be -1 (sniff), 0 or 1");
 		return VG_EINVAL;

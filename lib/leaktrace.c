@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -22,7 +21,7 @@
 #include "vigil/principal.h"
 #include "vigil/trace.h"
 #include "vigil/vault.h"
-#include "textbuf.h"
+#include "sinkio.h"
 
 #define HITS_LISTED 1000	/* honey and canary hits listed in full */
 
@@ -372,16 +371,14 @@ p_of(double log10_p)
 	return log10_p < -300 ? 1e-300 : pow(10, log10_p);
 }
 
+/* RFC 3339 UTC, seconds; null for none. */
 static json_t *
 time_json(int64_t ns)
 {
 	char buf[48];
-	time_t s = (time_t)(ns / 1000000000);
-	struct tm tm;
 
-	if (ns == 0 || gmtime_r(&s, &tm) == NULL)
+	if (ns == 0 || vg__sink_rfc3339(buf, sizeof(buf), ns, 0) < 0)
 		return json_null();
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return json_string(buf);
 }
 
@@ -679,14 +676,20 @@ vg_leak_trace_stamp(json_t *rep, const char *sha_hex, char *detail,
 	    named);
 }
 
+void
+vg_leak_trace_opts_default(struct vg_leak_trace_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	vg_leak_opts_default(&o->leak);
+}
+
 int
 vg_leak_trace(struct vg_vault *v, const char *vault_dir, vg_csv_read_fn read,
     void *ctx, const struct vg_leak_trace_opts *o,
     vg_leak_trace_progress_fn progress, void *pctx, json_t **out,
     char *err, size_t errcap)
 {
-	static const struct vg_leak_trace_opts none;
-	struct vg_leak_trace_opts opt = o != NULL ? *o : none;
+	struct vg_leak_trace_opts opt;
 	struct vg_trace_opts to;
 	struct vg_leak_opts lo;
 	struct vg_leak *lk = NULL;
@@ -699,8 +702,10 @@ vg_leak_trace(struct vg_vault *v, const char *vault_dir, vg_csv_read_fn read,
 	*out = NULL;
 	if (errcap > 0)
 		err[0] = '\0';
-	if (o == NULL)
-		opt.leak.header = -1;	/* every default: the layout sniffed */
+	if (o != NULL)
+		opt = *o;
+	else
+		vg_leak_trace_opts_default(&opt);
 	if (opt.suspects_max == 0)
 		opt.suspects_max = 20;
 	memset(&r, 0, sizeof(r));

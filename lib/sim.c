@@ -16,6 +16,7 @@
 
 #include "vigil/region.h"
 #include "sim_int.h"
+#include "mix.h"
 #include "textbuf.h"
 
 #define START_DEFAULT 1799020800	/* 2027-01-04 00:00 UTC, a Monday */
@@ -94,16 +95,6 @@ static const uint8_t channel_w[CH_COUNT] = { 55, 20, 10, 15 };
 /*-----------------------------------------------------------------------------
  * Randomness: splitmix64 seeds a xoshiro256** per stream
  */
-
-static uint64_t
-splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static uint64_t
 rotl(uint64_t x, int k)

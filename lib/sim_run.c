@@ -40,6 +40,7 @@
 #include "vigil/schema.h"
 #include "vigil/shift.h"
 #include "vigil/sim.h"
+#include "mix.h"
 
 #define NS 1000000000ll
 #define DAY_NS (86400 * NS)
@@ -110,13 +111,11 @@ struct run {
  * Ids
  */
 
+/* One splitmix64 step from x: a stateless 64-bit mixer. */
 static uint64_t
 mix(uint64_t x)
 {
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
+	return splitmix64(&x);
 }
 
 /* Customer i's id (guess: an id that exists nowhere). */
@@ -179,22 +178,10 @@ case_id(const struct run *r, uint32_t ref, char out[VG_CASE_STRLEN])
  * The principal directory
  */
 
-static uint64_t
-hash_id(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 static int32_t
 find(const struct run *r, const char *id)
 {
-	size_t j = hash_id(id) & (r->ptab_cap - 1);
+	size_t j = str_hash(id) & (r->ptab_cap - 1);
 
 	while (r->ptab[j] != 0) {
 		if (strcmp(r->pt[r->ptab[j] - 1].id, id) == 0)
@@ -1136,7 +1123,7 @@ setup(struct run *r, char *err, size_t errcap)
 	for (i = 0; i < r->np; i++) {
 		const struct vg_sim_principal *p = &r->pt[i];
 		struct vg_principal *d = &r->dir[i];
-		size_t j = hash_id(p->id) & (r->ptab_cap - 1);
+		size_t j = str_hash(p->id) & (r->ptab_cap - 1);
 
 		scopy(d->id, sizeof(d->id), p->id);
 		scopy(d->org, sizeof(d->org), p->org);

@@ -11,7 +11,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
 /* The output; invariant len < cap, full records a write that did not fit. */
@@ -31,19 +30,6 @@ copy_str(char *dst, size_t cap, const char *src)
 		n = cap - 1;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
-}
-
-/* FNV-1a of s: placement in a hash table only, never output. */
-static inline uint64_t
-str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ull;
-	}
-	return h;
 }
 
 /* The value of key in an audit detail such as "assignee=a,channel=phone":

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "vigil/trace.h"
+#include "mix.h"
 #include "textbuf.h"
 
 #define NONE UINT32_MAX
@@ -163,23 +164,13 @@ struct vg_trace {
  */
 
 static uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	return x ^ (x >> 33);
-}
-
-static uint64_t
 id_hash(const unsigned char id[VG_IDBYTES])
 {
 	uint64_t a, b;
 
 	memcpy(&a, id, 8);
 	memcpy(&b, id + 8, 8);
-	return mix64(a ^ mix64(b));
+	return fmix64(a ^ fmix64(b));
 }
 
 static int
@@ -337,7 +328,7 @@ d_add(struct holder *h, uint32_t s)
 static int
 pair_add(struct vg_trace *t, uint32_t holder, const unsigned char *id)
 {
-	uint64_t key = mix64(id_hash(id) + 0x9e3779b97f4a7c15ull *
+	uint64_t key = fmix64(id_hash(id) + 0x9e3779b97f4a7c15ull *
 	    ((uint64_t)holder + 1)) | 1, k;
 
 	if (t->npairs >= PAIRS_MAX) {
@@ -956,21 +947,33 @@ better(const struct vg_trace *t, uint32_t a, double la, uint64_t xa,
 	return strcmp(t->h[a].name, t->h[b].name) < 0;
 }
 
-static const struct vg_trace *sort_t;
+/* A suspect's sort key: what cmp_suspect needs, so that the sort has
+ * no context (qsort has none; a static one would race between
+ * tracers on two threads). */
+struct skey {
+	uint32_t h;
+	bool named;
+	uint32_t rank;
+	double lp_adj;
+	uint64_t x;
+	const char *name;
+};
 
+/* Named first in naming order; then as better() orders them. */
 static int
 cmp_suspect(const void *a, const void *b)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	const struct hstat *sx = &sort_t->hs[x], *sy = &sort_t->hs[y];
+	const struct skey *x = a, *y = b;
 
-	if (sx->named != sy->named)
-		return sx->named ? -1 : 1;
-	if (sx->named)
-		return sx->rank < sy->rank ? -1 : 1;
-	if (better(sort_t, x, sx->lp_adj, sx->x, y, sy->lp_adj, sy->x))
-		return -1;
-	return better(sort_t, y, sy->lp_adj, sy->x, x, sx->lp_adj, sx->x);
+	if (x->named != y->named)
+		return x->named ? -1 : 1;
+	if (x->named)
+		return x->rank < y->rank ? -1 : 1;
+	if (x->lp_adj != y->lp_adj)
+		return x->lp_adj < y->lp_adj ? -1 : 1;
+	if (x->x != y->x)
+		return x->x > y->x ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
 static int
@@ -1061,6 +1064,23 @@ log10_ntested(uint64_t n)
 	return n > 1 ? log10((double)n) : 0;
 }
 
+/* Named first, then by canaries, significance, overlap, id. */
+static int
+cmp_export(const void *a, const void *b)
+{
+	const struct vg_trace_export *x = a, *y = b;
+
+	if (x->named != y->named)
+		return x->named ? -1 : 1;
+	if (x->canary_hits != y->canary_hits)
+		return x->canary_hits > y->canary_hits ? -1 : 1;
+	if (x->log10_p_adj != y->log10_p_adj)
+		return x->log10_p_adj < y->log10_p_adj ? -1 : 1;
+	if (x->overlap != y->overlap)
+		return x->overlap > y->overlap ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
 /* Exports: their overlap against rows over customers, canaries. */
 static int
 trace_exports(struct vg_trace *t)
@@ -1132,30 +1152,8 @@ trace_exports(struct vg_trace *t)
 		if (s->named)
 			cover_holder(t, i);
 	}
-	/* Named first, then by canaries, significance, overlap, id. */
-	for (i = 1; i < t->res.nexports; i++) {
-		struct vg_trace_export tmp = t->exp[i];
-
-		for (j = i; j > 0; j--) {
-			const struct vg_trace_export *a = &t->exp[j - 1];
-			int after;
-
-			if (a->named != tmp.named)
-				after = tmp.named;
-			else if (a->canary_hits != tmp.canary_hits)
-				after = tmp.canary_hits > a->canary_hits;
-			else if (a->log10_p_adj != tmp.log10_p_adj)
-				after = tmp.log10_p_adj < a->log10_p_adj;
-			else if (a->overlap != tmp.overlap)
-				after = tmp.overlap > a->overlap;
-			else
-				after = strcmp(tmp.id, a->id) < 0;
-			if (!after)
-				break;
-			t->exp[j] = t->exp[j - 1];
-		}
-		t->exp[j] = tmp;
-	}
+	if (t->res.nexports > 0)
+		qsort(t->exp, t->res.nexports, sizeof(*t->exp), cmp_export);
 	return 0;
 }
 
@@ -1222,7 +1220,8 @@ name_principals(struct vg_trace *t, uint64_t ntested)
 static int
 build_suspects(struct vg_trace *t)
 {
-	uint32_t *order, i, n = 0;
+	struct skey *order;
+	uint32_t i, n = 0;
 	size_t nev = 0;
 
 	for (i = 0; i < t->nh; i++)
@@ -1230,12 +1229,20 @@ build_suspects(struct vg_trace *t)
 			n++;
 	if ((order = malloc(((size_t)n + 1) * sizeof(*order))) == NULL)
 		return VG_ENOMEM;
-	for (i = 0, n = 0; i < t->nh; i++)
-		if (!t->h[i].is_export && t->hs[i].x > 0)
-			order[n++] = i;
-	sort_t = t;
+	for (i = 0, n = 0; i < t->nh; i++) {
+		const struct hstat *s = &t->hs[i];
+
+		if (t->h[i].is_export || s->x == 0)
+			continue;
+		order[n].h = i;
+		order[n].named = s->named;
+		order[n].rank = s->rank;
+		order[n].lp_adj = s->lp_adj;
+		order[n].x = s->x;
+		order[n].name = t->h[i].name;
+		n++;
+	}
 	qsort(order, n, sizeof(*order), cmp_suspect);
-	sort_t = NULL;
 	t->sus = calloc((size_t)n + 1, sizeof(*t->sus));
 	t->ev = calloc((size_t)t->nadj + 1, sizeof(*t->ev));
 	if (t->sus == NULL || t->ev == NULL) {
@@ -1243,15 +1250,15 @@ build_suspects(struct vg_trace *t)
 		return VG_ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		const struct hstat *s = &t->hs[order[i]];
+		const struct hstat *s = &t->hs[order[i].h];
 		struct vg_trace_suspect *u = &t->sus[i];
 		struct vg_trace_evidence *ev = t->ev + nev;
 		uint32_t k, m = 0;
 
 		copy_str(u->principal, sizeof(u->principal),
-		    t->h[order[i]].name);
+		    t->h[order[i].h].name);
 		u->overlap = s->x;
-		u->accessed = t->h[order[i]].accessed;
+		u->accessed = t->h[order[i].h].accessed;
 		u->expected = s->lambda;
 		u->log10_p = s->lp;
 		u->log10_p_adj = s->lp_adj;

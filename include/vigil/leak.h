@@ -84,6 +84,11 @@ struct vg_leak_opts {
 	const char *columns;
 };
 
+/* Fills *o with the defaults: the layout sniffed, no hit callback.  A
+ * zeroed struct is not that (header 0 means "no header"): start from
+ * this and change what is forced. */
+void vg_leak_opts_default(struct vg_leak_opts *o);
+
 /* One value of a row, canonical. */
 struct vg_leak_value {
 	enum vg_ftype type;

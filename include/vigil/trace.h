@@ -222,6 +222,10 @@ struct vg_leak_trace_opts {
 	bool no_proofs;			/* leave inclusion proofs out */
 };
 
+/* Fills *o with the defaults (the layout sniffed, every bracketed
+ * default); vg_leak_trace with o NULL uses them. */
+void vg_leak_trace_opts_default(struct vg_leak_trace_opts *o);
+
 /* Progress, for a terminal: the rows read so far, then the audit
  * entries; may be NULL. */
 typedef void (*vg_leak_trace_progress_fn)(void *ctx, const char *stage,
@@ -229,8 +233,7 @@ typedef void (*vg_leak_trace_progress_fn)(void *ctx, const char *stage,
 
 /*
  * Traces the file read through read(ctx, ...) against the vault v
- * opened from vault_dir; o NULL takes every default (the layout
- * sniffed: note that a zeroed opts.leak.header means "no header").  *out gets the report (the caller releases it
+ * opened from vault_dir; o NULL takes vg_leak_trace_opts_default().  *out gets the report (the caller releases it
  * with json_decref).  Returns 0; VG_EFORMAT, VG_ETOOBIG or VG_EINVAL
  * for a file that cannot be read as a table, with err naming the line
  * and what (never a value); VG_EFORMAT for a damaged audit log (err

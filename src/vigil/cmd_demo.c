@@ -49,6 +49,7 @@
 #include "vigil/sim.h"
 #include "vigil/vault.h"
 #include "cli.h"
+#include "mix.h"
 
 #define WINDOW_MAX 64		/* requests in flight */
 #define RESP_MAX 65536		/* bytes of one answer kept */
@@ -1019,10 +1020,7 @@ write_leak(struct demo *d, const char *path)
 		size_t j;
 		uint32_t t;
 
-		s ^= s << 13;
-		s ^= s >> 7;
-		s ^= s << 17;
-		j = i + (size_t)(s % (n - i));
+		j = i + (size_t)(splitmix64(&s) % (n - i));
 		t = d->stolen[i];
 		d->stolen[i] = d->stolen[j];
 		d->stolen[j] = t;

@@ -42,6 +42,7 @@
 #include "vigil/sim.h"
 #include "vigil/trace.h"
 #include "cli.h"
+#include "mix.h"
 
 #define SEEDS_MAX 50
 #define TRIALS_MAX 1000
@@ -111,20 +112,10 @@ struct tally {
 	uint64_t entries;
 };
 
-static uint64_t
-splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static uint32_t
 below(uint64_t *s, uint32_t n)
 {
-	return (uint32_t)(splitmix(s) % n);
+	return (uint32_t)(splitmix64(s) % n);
 }
 
 static int

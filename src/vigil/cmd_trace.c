@@ -345,8 +345,7 @@ cmd_trace(int argc, char **argv, struct vg_cli *cli)
 	char *end;
 	int c, rc, status;
 
-	memset(&o, 0, sizeof(o));
-	o.leak.header = -1;
+	vg_leak_trace_opts_default(&o);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
